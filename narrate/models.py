@@ -1,0 +1,211 @@
+"""Typed records that flow between narrate's stages. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+Role = Literal["disclaimer", "title", "heading", "narration", "quote"]
+ROLES: tuple[Role, ...] = ("disclaimer", "title", "heading", "narration", "quote")
+
+BlockKind = Literal["heading", "paragraph", "quote", "list", "table"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched or read document, before extraction."""
+
+    html: str
+    """The decoded page."""
+    url: str | None = None
+    """Where it came from (after redirects), if it came from the web."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural unit of an article body, in page order."""
+
+    kind: BlockKind
+    """What the page marked it as."""
+    text: str
+    """Its text; for lists and tables, already joined into speakable sentences."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """The extracted article: metadata and body blocks, free of page junk."""
+
+    title: str
+    blocks: tuple[Block, ...]
+    lang: str = "en"
+    """ISO 639-1 language of the text."""
+    url: str | None = None
+    """Canonical URL, else where it was fetched from."""
+    byline: str | None = None
+    site: str | None = None
+    date: str | None = None
+    """Publication date, ISO 8601 (YYYY-MM-DD)."""
+    image: str | None = None
+    """Lead image URL."""
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: what the page says and what the voice will receive."""
+
+    text: str
+    spoken: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of sentences spoken by one role."""
+
+    role: Role
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+    @property
+    def spoken(self) -> str:
+        return " ".join(s.spoken for s in self.sentences)
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A titled section of the narration."""
+
+    title: str
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Script:
+    """The narration script: exactly what is spoken, by whom, in which chapter."""
+
+    title: str
+    chapters: tuple[Chapter, ...]
+    lang: str = "en"
+    url: str | None = None
+    byline: str | None = None
+    date: str | None = None
+    site: str | None = None
+    image: str | None = None
+    description: str | None = None
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        """All segments in speaking order."""
+        return tuple(s for c in self.chapters for s in c.segments)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON shape of `narrate script --format json`."""
+        return {
+            "title": self.title,
+            "lang": self.lang,
+            "url": self.url,
+            "byline": self.byline,
+            "date": self.date,
+            "site": self.site,
+            "image": self.image,
+            "chapters": [
+                {
+                    "title": c.title,
+                    "segments": [
+                        {"role": s.role, "text": s.text, "spoken": s.spoken} for s in c.segments
+                    ],
+                }
+                for c in self.chapters
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one role is voiced; None means the model's own default."""
+
+    model: str = "joe"
+    """Model reference: an .onnx path, a voice name, or `joe` for the bundled voice."""
+    speaker_id: int | None = None
+    """Speaker index, for multi-speaker models."""
+    length_scale: float | None = None
+    """Phoneme length scale (>1 is slower)."""
+    noise_scale: float | None = None
+    """Generator noise."""
+    noise_w_scale: float | None = None
+    """Phoneme width noise."""
+    pitch_semitones: float = 0.0
+    """Formant-preserving pitch shift applied after synthesis."""
+    gain_db: float = 0.0
+    """Level relative to the narrator, before loudness normalisation."""
+    pause_before_ms: int = 0
+    """Silence before each segment of this role."""
+    pause_after_ms: int = 0
+    """Silence after each segment of this role."""
+    sentence_pause_ms: int = 250
+    """Silence between sentences within a segment."""
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word's place in a clip, when the voice gives alignments."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True, eq=False)
+class Clip:
+    """Synthesised audio of one sentence."""
+
+    samples: np.ndarray = field(repr=False)
+    """Mono float32 PCM in [-1, 1]."""
+    sample_rate: int
+    words: tuple[Word, ...] = ()
+    """Word timings relative to the clip start; empty when the voice has no alignments."""
+
+    @property
+    def duration_ms(self) -> int:
+        return round(len(self.samples) * 1000 / self.sample_rate)
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    """A chapter's place in the episode."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One sentence's place in the episode, for the transcript."""
+
+    start_ms: int
+    end_ms: int
+    role: Role
+    text: str
+    words: tuple[Word, ...] = ()
+    """Word timings relative to the episode start."""
+
+
+@dataclass(frozen=True)
+class Episode:
+    """The mastered result of one article."""
+
+    audio: Path
+    transcript: Path
+    chapters_json: Path
+    duration_ms: int
+    chapters: tuple[ChapterMark, ...]
+    cues: tuple[Cue, ...]
+    loudness_lufs: float
+    """Integrated loudness measured before encoding, after gain."""

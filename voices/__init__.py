@@ -1,0 +1,1 @@
+"""Voice profiles and lexicons, shipped inside the package as `narrate.profiles`."""
