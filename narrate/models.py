@@ -197,6 +197,21 @@ class Cue:
     """Word timings relative to the episode start."""
 
 
+@dataclass(frozen=True, eq=False)
+class Timeline:
+    """The assembled episode before encoding: one signal and where everything is in it."""
+
+    samples: np.ndarray = field(repr=False)
+    """Mono float32 PCM of the whole episode."""
+    sample_rate: int
+    chapters: tuple[ChapterMark, ...]
+    cues: tuple[Cue, ...]
+
+    @property
+    def duration_ms(self) -> int:
+        return round(len(self.samples) * 1000 / self.sample_rate)
+
+
 @dataclass(frozen=True)
 class Episode:
     """The mastered result of one article."""

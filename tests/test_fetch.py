@@ -1,0 +1,196 @@
+"""The HTTP client on a real 127.0.0.1 server: limits, reasons, charsets, the private guard."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from narrate.config import FetchLimits
+from narrate.errors import FetchError, InputError
+from narrate.fetch import blocked_address, decode, fetch, read_source
+
+OPEN = FetchLimits(allow_private=True, timeout_s=5.0)
+
+
+@pytest.mark.parametrize(
+    "addr",
+    [
+        "127.0.0.1",
+        "127.255.0.9",
+        "::1",
+        "::ffff:127.0.0.1",
+        "169.254.169.254",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "100.64.0.1",
+        "224.0.0.1",
+        "239.255.255.250",
+        "0.0.0.0",
+        "255.255.255.255",
+        "240.0.0.1",
+        "fe80::1",
+        "fc00::1",
+        "fd12:3456::1",
+        "64:ff9b::7f00:1",
+        "64:ff9b::a9fe:a9fe",
+        "2002:7f00:1::1",
+        "2002:c0a8:101::1",
+        "ff02::1",
+        "::",
+        "198.18.0.1",
+        "64:ff9b:1::1",
+    ],
+)
+def test_private_and_special_addresses_are_blocked(addr: str) -> None:
+    assert blocked_address(addr)
+
+
+@pytest.mark.parametrize("addr", ["8.8.8.8", "1.1.1.1", "2001:4860:4860::8888", "64:ff9b::808:808"])
+def test_public_addresses_pass(addr: str) -> None:
+    assert not blocked_address(addr)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.1", "[::ffff:127.0.0.1]", "localhost"])
+def test_guard_refuses_loopback_before_connecting(http_server, host: str) -> None:
+    http_server.page("/a", "<p>hi</p>")
+    port = http_server.base.rsplit(":", 1)[1]
+    with pytest.raises(FetchError) as err:
+        fetch(f"http://{host}:{port}/a", FetchLimits(allow_private=False))
+    assert err.value.reason == "blocked destination"
+    assert http_server.hits == []
+
+
+def test_allow_private_admits_loopback(http_server) -> None:
+    url = http_server.page("/a", "<html><p>héllo</p></html>")
+    resp = fetch(url, OPEN)
+    assert resp.status == 200 and "héllo" in resp.text
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "transient"),
+    [
+        (404, "HTTP 404", False),
+        (410, "HTTP 410", False),
+        (429, "HTTP 429", True),
+        (500, "HTTP 500", True),
+        (503, "HTTP 503", True),
+    ],
+)
+def test_http_errors_carry_reason(http_server, status: int, reason: str, transient: bool) -> None:
+    url = http_server.page("/e", "nope", status=status)
+    with pytest.raises(FetchError) as err:
+        fetch(url, OPEN)
+    assert (err.value.reason, err.value.transient) == (reason, transient)
+
+
+def test_binary_is_not_html(http_server) -> None:
+    url = http_server.page("/x.bin", b"\x00\x01\x02" * 100, ctype="application/octet-stream")
+    with pytest.raises(FetchError) as err:
+        fetch(url, OPEN)
+    assert err.value.reason == "not HTML"
+
+
+def test_latin1_page_with_meta_charset(http_server) -> None:
+    html = '<html><head><meta charset="iso-8859-1"></head><body><p>Señor Müller</p></body></html>'
+    url = http_server.page("/l", html.encode("latin-1"), ctype="text/html")
+    assert "Señor Müller" in fetch(url, OPEN).text
+
+
+def test_header_charset_wins_over_detection() -> None:
+    assert decode("café".encode("cp1252"), "text/html; charset=windows-1252") == "café"
+    assert decode("\ufeffsnow ☃".encode()) == "snow ☃"
+
+
+def _stream(chunks: int, size: int, delay: float = 0.0):
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        req.send_response(200)
+        req.send_header("Content-Type", "text/html")
+        req.end_headers()
+        try:
+            for _ in range(chunks):
+                req.wfile.write(b"a" * size)
+                req.wfile.flush()
+                time.sleep(delay)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    return handler
+
+
+def test_body_without_length_is_capped(http_server) -> None:
+    http_server.routes["/big"] = _stream(50 * 16, 64 * 1024)  # 50 MB, no Content-Length
+    with pytest.raises(FetchError) as err:
+        fetch(http_server.url("/big"), FetchLimits(allow_private=True, max_page_bytes=2_000_000))
+    assert err.value.reason == "too large"
+
+
+def test_gzip_bomb_is_capped(http_server) -> None:
+    bomb = gzip.compress(b"\0" * 200_000_000, compresslevel=9)
+    http_server.page("/bomb", bomb, **{"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError) as err:
+        fetch(http_server.url("/bomb"), FetchLimits(allow_private=True, max_page_bytes=5_000_000))
+    assert err.value.reason == "too large"
+
+
+def test_slow_drip_times_out(http_server) -> None:
+    http_server.routes["/slow"] = _stream(100, 10, delay=0.2)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as err:
+        fetch(http_server.url("/slow"), FetchLimits(allow_private=True, timeout_s=1.0))
+    assert err.value.reason == "timed out"
+    assert time.monotonic() - started < 5
+
+
+def test_redirects_are_followed_and_bounded(http_server) -> None:
+    final = http_server.page("/end", "<p>arrived</p>")
+    for i in range(7):
+        http_server.page(f"/r{i}", "", status=302, Location=f"/r{i + 1}")
+    http_server.page("/r7", "", status=301, Location=final)
+    assert fetch(http_server.url("/r5"), OPEN).url == final
+    with pytest.raises(FetchError) as err:
+        fetch(http_server.url("/r0"), OPEN)
+    assert err.value.reason == "too many redirects"
+
+
+def test_conditional_get_returns_304(http_server) -> None:
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        if req.headers.get("If-None-Match") == '"v1"':
+            req.send_response(304)
+            req.end_headers()
+            return
+        body = b"<rss/>"
+        req.send_response(200)
+        req.send_header("ETag", '"v1"')
+        req.send_header("Content-Type", "application/rss+xml")
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        req.wfile.write(body)
+
+    http_server.routes["/feed"] = handler
+    first = fetch(http_server.url("/feed"), OPEN, kind="feed")
+    assert first.etag == '"v1"'
+    assert fetch(http_server.url("/feed"), OPEN, kind="feed", etag=first.etag).status == 304
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/a", "file:///etc/passwd", "http:///nohost"])
+def test_only_http_urls(url: str) -> None:
+    with pytest.raises(FetchError):
+        fetch(url, OPEN)
+
+
+def test_unreachable_port(http_server) -> None:
+    with pytest.raises(FetchError) as err:
+        fetch("http://127.0.0.1:9/", OPEN)
+    assert err.value.reason == "connection failed"
+
+
+def test_read_source_file_and_missing(tmp_path) -> None:
+    page = tmp_path / "p.html"
+    page.write_bytes("<p>Zürich</p>".encode())
+    assert "Zürich" in read_source(str(page), OPEN).html
+    with pytest.raises(InputError, match="no such file"):
+        read_source(str(tmp_path / "missing.html"), OPEN)
