@@ -11,7 +11,7 @@ import platformdirs
 DISCLAIMER = "This article is read by an AI-generated voice. Inconsistencies may occur."
 """Spoken first in every episode unless disabled explicitly."""
 
-AI_DISCLOSURE = "AI-generated narration: the voice is synthetic (Piper TTS), read from the article text."
+AI_DISCLOSURE = "AI-generated narration: a synthetic voice (Piper TTS) reads the article text."
 """Written into tags and feeds so machines and people can tell the audio is synthetic."""
 
 VERSION = "0.1.0"

@@ -1,0 +1,64 @@
+"""Sidecar files: a WebVTT transcript and Podcasting 2.0 JSON chapters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from narrate.models import ChapterMark, Cue, Script
+
+CHAPTERS_VERSION = "1.2.0"
+"""The JSON Chapters format version written (podcast namespace, jsonChapters.md)."""
+
+
+def render_vtt(cues: Sequence[Cue]) -> str:
+    """WebVTT with one cue per sentence, the role as voice tag, word times inline when known."""
+    blocks = ["WEBVTT\n"]
+    for cue in cues:
+        end = max(cue.end_ms, cue.start_ms + 1)
+        blocks.append(
+            f"{timestamp(cue.start_ms)} --> {timestamp(end)}\n<v {cue.role}>{_payload(cue, end)}\n"
+        )
+    return "\n".join(blocks)
+
+
+def render_chapters_json(chapters: Sequence[ChapterMark], script: Script) -> str:
+    """Podcasting 2.0 JSON chapters: start and end in seconds (ms precision) and titles."""
+    doc: dict[str, object] = {"version": CHAPTERS_VERSION, "title": script.title}
+    if script.byline:
+        doc["author"] = script.byline
+    doc["chapters"] = [
+        {"startTime": c.start_ms / 1000, "endTime": c.end_ms / 1000, "title": c.title}
+        for c in chapters
+    ]
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def timestamp(ms: int) -> str:
+    """A WebVTT timestamp, HH:MM:SS.mmm."""
+    seconds, millis = divmod(max(ms, 0), 1000)
+    minutes, secs = divmod(seconds, 60)
+    hours, mins = divmod(minutes, 60)
+    return f"{hours:02d}:{mins:02d}:{secs:02d}.{millis:03d}"
+
+
+def _payload(cue: Cue, end_ms: int) -> str:
+    tokens = cue.text.split()
+    if not cue.words or len(cue.words) != len(tokens):
+        # Word timings follow the spoken text; when it differs from the page text
+        # (numbers, abbreviations) they cannot be placed on the page's words.
+        return _escape(" ".join(tokens))
+    out: list[str] = []
+    last = cue.start_ms
+    for token, word in zip(tokens, cue.words, strict=True):
+        # WebVTT wants inline times strictly inside the cue and increasing.
+        if last < word.start_ms < end_ms:
+            out.append(f"<{timestamp(word.start_ms)}>{_escape(token)}")
+            last = word.start_ms
+        else:
+            out.append(_escape(token))
+    return " ".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
