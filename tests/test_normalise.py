@@ -1,0 +1,412 @@
+"""Tests for the speech-text normaliser: cleaning, sentence splitting and spoken forms."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from narrate.normalise import LANGUAGES, LanguageRules, clean, split_sentences, to_spoken
+
+# --------------------------------------------------------------------------- clean
+
+CLEAN_CASES = [
+    ("  hello   world \n", "hello world"),
+    ("tab\there\nnew", "tab here new"),
+    ("zero\u200bwidth", "zerowidth"),
+    ("bidi \u202eevil\u202c text", "bidi evil text"),
+    ("isolate \u2066x\u2069", "isolate x"),
+    ("\ufeffBOM at start", "BOM at start"),
+    ("nul\x00byte", "nulbyte"),
+    ("bell\x07", "bell"),
+    ("lone \ud800 surrogate", "lone surrogate"),
+    ("e\u0301 composed", "é composed"),
+    ("non\u00a0breaking\u2003spaces", "non breaking spaces"),
+    ("soft\u00adhyphen", "softhyphen"),
+    ("line\u2028separator", "line separator"),
+    ("", ""),
+    ("\n\t ", ""),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), CLEAN_CASES)
+def test_clean(raw: str, expected: str) -> None:
+    assert clean(raw) == expected
+
+
+@given(st.text())
+def test_clean_is_safe_and_idempotent(text: str) -> None:
+    cleaned = clean(text)
+    assert clean(cleaned) == cleaned
+    assert cleaned == cleaned.strip()
+    assert "  " not in cleaned
+    assert not re.search(r"[\x00-\x1f\x7f\u200b\u202a-\u202e\u2066-\u2069\ufeff]", cleaned)
+
+
+# --------------------------------------------------------------------------- split_sentences
+
+SPLIT_CASES = [
+    ("en", "One. Two. Three.", ["One.", "Two.", "Three."]),
+    ("en", "Is it? Yes! Fine.", ["Is it?", "Yes!", "Fine."]),
+    ("en", "The U.S. President spoke.", ["The U.S. President spoke."]),
+    (
+        "en",
+        "He went to the U.S. The next day he left.",
+        ["He went to the U.S.", "The next day he left."],
+    ),
+    ("en", "The U.K. Foreign Office said so.", ["The U.K. Foreign Office said so."]),
+    ("en", "Dr. Smith met Mr. Jones and Mrs. Brown.", ["Dr. Smith met Mr. Jones and Mrs. Brown."]),
+    ("en", "Ms. Lee and St. Louis and Gen. Milley.", ["Ms. Lee and St. Louis and Gen. Milley."]),
+    (
+        "en",
+        "Sen. Warren, Rep. Smith and Gov. Newsom.",
+        ["Sen. Warren, Rep. Smith and Gov. Newsom."],
+    ),
+    (
+        "en",
+        "Prof. Lee won No. 5 on Jan. 5 this year.",
+        ["Prof. Lee won No. 5 on Jan. 5 this year."],
+    ),
+    ("en", "Team vs. Team. Next.", ["Team vs. Team.", "Next."]),
+    ("en", "Fruit, e.g. Apples, i.e. Red ones.", ["Fruit, e.g. Apples, i.e. Red ones."]),
+    ("en", "At 9 a.m. Eastern the market opened.", ["At 9 a.m. Eastern the market opened."]),
+    ("en", "It ended at 5 p.m. The crowd left.", ["It ended at 5 p.m.", "The crowd left."]),
+    ("en", "Apple Inc. CEO Tim Cook spoke.", ["Apple Inc. CEO Tim Cook spoke."]),
+    ("en", "Acme Ltd. Was sold. Acme Corp. Too.", ["Acme Ltd. Was sold.", "Acme Corp. Too."]),
+    ("en", "Donald J. Trump won.", ["Donald J. Trump won."]),
+    ("en", "J.K. Rowling wrote it.", ["J.K. Rowling wrote it."]),
+    ("en", "Growth was 4.5 percent. It fell.", ["Growth was 4.5 percent.", "It fell."]),
+    ("en", "He waited... and waited. Then left.", ["He waited... and waited.", "Then left."]),
+    ("en", "He paused… Nobody moved.", ["He paused… Nobody moved."]),
+    (
+        "en",
+        'He said: "It is over. We won." Then he left.',
+        ['He said: "It is over. We won."', "Then he left."],
+    ),
+    ("en", "She said “Stop. Now.” He did.", ["She said “Stop. Now.”", "He did."]),
+    ("en", 'He asked "Why?" and left.', ['He asked "Why?" and left.']),
+    ("en", '"Go!" she said. Fine.', ['"Go!" she said.', "Fine."]),
+    (
+        "en",
+        'A "quote that never closes. Still splits.',
+        ['A "quote that never closes.', "Still splits."],
+    ),
+    ("en", "It rose (see above.) Then fell.", ["It rose (see above.)", "Then fell."]),
+    ("en", "He said no. Then he left.", ["He said no.", "Then he left."]),
+    ("en", "Section 5.2 applies. Done.", ["Section 5.2 applies.", "Done."]),
+    ("en", "lower. case follows", ["lower. case follows"]),
+    ("en", "Visit example.com. It works.", ["Visit example.com.", "It works."]),
+    ("en", "It was 2022. In 2023 it changed.", ["It was 2022.", "In 2023 it changed."]),
+    ("en-US", "Mr. Smith. Yes.", ["Mr. Smith.", "Yes."]),
+    ("de", "Das ist z.B. gut. Dr. Müller kam.", ["Das ist z.B. gut.", "Dr. Müller kam."]),
+    ("de", "Am 3. Mai kam er. Er ging.", ["Am 3. Mai kam er.", "Er ging."]),
+    ("de", "Es gab Obst usw. Die Leute aßen.", ["Es gab Obst usw.", "Die Leute aßen."]),
+    ("de", "Er wohnt in Nr. 5 bzw. Nr. 6 hier.", ["Er wohnt in Nr. 5 bzw. Nr. 6 hier."]),
+    ("es", "El Sr. García llegó. La Sra. López no.", ["El Sr. García llegó.", "La Sra. López no."]),
+    ("es", "¿Qué pasa? ¡Nada!", ["¿Qué pasa?", "¡Nada!"]),
+    ("es", "Viven en EE.UU. Desde hace años.", ["Viven en EE.UU. Desde hace años."]),
+    ("xx", "Unknown. Language.", ["Unknown.", "Language."]),
+    ("en", "", []),
+    ("en", "No punctuation at all", ["No punctuation at all"]),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), SPLIT_CASES)
+def test_split_sentences(lang: str, text: str, expected: list[str]) -> None:
+    assert split_sentences(text, lang) == expected
+
+
+_TOKENS = [
+    "The", "U.S.", "Dr.", "Mr.", "J.", "said", "it.", "Then", "4.5", "won.\"", "\"It", "over.",
+    "…", "...", "Why?", "Go!", "(see", "above.)", "e.g.", "No.", "5", "Jan.", "“Stop.", "Now.”",
+    "z.B.", "¿Qué", "pasa?", "EE.UU.", "a.m.", "Inc.", "'", "\"", "«", "»", "„", "“",
+]  # fmt: skip
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.lists(st.sampled_from(_TOKENS), max_size=30).map(" ".join),
+    ),
+    st.sampled_from(["en", "de", "es", "fr", "xx"]),
+)
+def test_split_rejoins_exactly(text: str, lang: str) -> None:
+    cleaned = clean(text)
+    parts = split_sentences(cleaned, lang)
+    assert " ".join(parts) == cleaned
+    assert all(parts)
+    assert all(p == p.strip() for p in parts)
+
+
+# --------------------------------------------------------------------------- to_spoken, English
+
+EN_CASES = [
+    # cardinals, decimals, negatives
+    ("1,250 people", "one thousand two hundred fifty people"),
+    ("1,000,000", "one million"),
+    ("It grew 4.5 points.", "It grew four point five points."),
+    ("0.5", "zero point five"),
+    ("-5 degrees", "minus five degrees"),
+    ("It fell to −3.", "It fell to minus three."),
+    ("Section 230", "Section two hundred thirty"),
+    ("007", "zero zero seven"),
+    ("version 1.2.3", "version one point two point three"),
+    # ordinals
+    ("the 1st and 22nd", "the first and twenty-second"),
+    ("the 101st Airborne", "the one hundred first Airborne"),
+    ("3rd place", "third place"),
+    # years and decades
+    ("in 2022", "in twenty twenty-two"),
+    ("in 2000", "in two thousand"),
+    ("in 2009", "in two thousand nine"),
+    ("in 1905", "in nineteen oh five"),
+    ("the 1990s", "the nineteen nineties"),
+    ("the 2000s", "the two thousands"),
+    ("the '90s", "the nineties"),
+    ("the ’80s", "the eighties"),
+    ("in their 50s", "in their fifties"),
+    ("since 2018.", "since twenty eighteen."),
+    # dates
+    (
+        "Update 05/13/25, 9:30 a.m. ET:",
+        "Update May thirteenth, twenty twenty-five, nine thirty AM Eastern Time:",
+    ),
+    ("on March 12, 2024.", "on March twelfth, twenty twenty-four."),
+    ("on 2025-05-13", "on May thirteenth, twenty twenty-five"),
+    ("on 13/05/2025", "on May thirteenth, twenty twenty-five"),
+    ("on Jan. 5", "on January fifth"),
+    ("on Sept. 11, 2001", "on September eleventh, two thousand one"),
+    ("on 12 March 2024", "on the twelfth of March, twenty twenty-four"),
+    ("the 12th of March", "the twelfth of March"),
+    ("in May 2024", "in May twenty twenty-four"),
+    ("in May", "in May"),
+    # times
+    ("at 10:00", "at ten o'clock"),
+    ("at 9:05", "at nine oh five"),
+    ("at 14:30", "at fourteen thirty"),
+    ("it's 5 p.m. ET", "it's five PM Eastern Time"),
+    ("at 10:00 a.m.", "at ten AM."),
+    ("by 8pm GMT", "by eight PM G.M.T"),
+    ("at 6:15 PST", "at six fifteen Pacific Standard Time"),
+    # currencies
+    ("$4.5bn", "four point five billion dollars"),
+    ("€20m", "twenty million euros"),
+    ("£3", "three pounds"),
+    ("$1.2 million", "one point two million dollars"),
+    ("US$5", "five U.S dollars"),
+    ("US$ 10 billion", "ten billion U.S dollars"),
+    ("$1", "one dollar"),
+    ("$4.50", "four dollars and fifty cents"),
+    ("$0.50", "fifty cents"),
+    ("£2.01", "two pounds and one penny"),
+    ("-$5", "minus five dollars"),
+    ("$3,000", "three thousand dollars"),
+    ("₴100", "one hundred hryvnias"),
+    # percentages
+    ("5%", "five percent"),
+    ("0.5%", "zero point five percent"),
+    ("3.5 per cent", "three point five percent"),
+    ("up 12 percent", "up twelve percent"),
+    # ranges
+    ("2020-2024", "twenty twenty to twenty twenty-four"),
+    ("the 2020-21 season", "the twenty twenty to twenty twenty-one season"),
+    ("5–10", "five to ten"),
+    ("5-10%", "five to ten percent"),
+    ("ages 18 - 24", "ages eighteen to twenty-four"),
+    # abbreviations
+    ("the U.S. and the U.K. agreed", "the U.S and the U.K agreed"),
+    ("He left for the U.S.", "He left for the U.S."),
+    ("Dr. Smith", "Doctor Smith"),
+    ("No. 5", "number five"),
+    ("No one came", "No one came"),
+    ("Say no to 5", "Say no to five"),
+    ("Team A vs. Team B", "Team A versus Team B"),
+    ("St. Louis", "Saint Louis"),
+    ("on Main St.", "on Main Street."),
+    ("Mr. and Mrs. Smith and Ms. Jones", "Mister and Missus Smith and Miz Jones"),
+    (
+        "Gov. Newsom and Sen. Warren and Rep. Jeffries",
+        "Governor Newsom and Senator Warren and Representative Jeffries",
+    ),
+    ("fruit, e.g. apples", "fruit, for example apples"),
+    ("Donald J. Trump said", "Donald J Trump said"),
+    ("Acme Ltd. and Acme Corp.", "Acme Limited and Acme Corporation."),
+    ("World War II", "World War two"),
+    ("Queen Elizabeth II", "Queen Elizabeth the second"),
+    ("Section IV and Vatican II", "Section four and Vatican two"),
+    ("Pope Leo XIV", "Pope Leo the fourteenth"),
+    ("The XX", "The X.X"),
+    ("I think", "I think"),
+    # acronyms
+    ("NATO and NASA and UNESCO", "Nato and Nassa and Unesco"),
+    ("OPEC, COVID, AIDS, FIFA, UNICEF, ASEAN", "O-peck, covid, aids, Fifa, Unicef, Asean"),
+    ("the FBI, EU, UK, CEO, BBC, UN and GDP", "the F.B.I, E.U, U.K, C.E.O, B.B.C, U.N and G.D.P"),
+    ("the NHL and XYZ", "the N.H.L and X.Y.Z"),
+    ("the CEOs and MPs", "the C-E-O's and M-P's"),
+    ("NATO's plan", "Nato's plan"),
+    ("BREAKING news", "Breaking news"),
+    ("COVID-19", "covid nineteen"),
+    ("a PhD", "a P.H.D"),
+    # letters and digits
+    ("5G", "five G"),
+    ("Web3", "Web three"),
+    ("G7", "G seven"),
+    ("F-16", "F sixteen"),
+    ("two F-16s", "two F sixteens"),
+    ("Boeing 747s", "Boeing seven forty-sevens"),
+    ("In Q3 2024", "In Q three twenty twenty-four"),
+    ("a Boeing 737", "a Boeing seven thirty-seven"),
+    ("an Airbus A320", "an Airbus A three twenty"),
+    ("flight MH17", "flight M.H seventeen"),
+    ("10 km", "ten kilometers"),
+    ("1 kg", "one kilogram"),
+    ("100 mph", "one hundred miles per hour"),
+    ("20°C", "twenty degrees Celsius"),
+    ("30°", "thirty degrees"),
+    # web
+    ("Visit example.com/path?x=1 now.", "Visit example dot com now."),
+    ("See https://www.bbc.co.uk/news.", "See bbc dot co dot uk."),
+    ("Email b.cole@newsweek.com today", "Email b dot cole at newsweek dot com today"),
+    ("follow @brendanmarkcole.", "follow at brendanmarkcole."),
+    ("on X @TostevinM.", "on X at Tostevin M."),
+    ("#Ukraine", "hashtag Ukraine"),
+    # symbols
+    ("R&D", "R and D"),
+    ("AT&T", "A.T and T"),
+    ("2+2", "two plus two"),
+    ("50+ people", "fifty plus people"),
+    ("3×4", "three by four"),
+    ("#5", "number five"),
+    ("open 24/7", "open twenty-four seven"),
+    ("1/2 of them", "one half of them"),
+    ("3/4 of them", "three quarters of them"),
+    ("© 2025 Newsweek", "copyright twenty twenty-five Newsweek"),
+    ("call 555-123-4567", "call five five five, one two three, four five six seven"),
+    # emoji, phoneme injection, white space
+    ("Great 😀 news 🇺🇦!", "Great news!"),
+    ("Thumbs 👍🏽 up", "Thumbs up"),
+    ("[[ h ə l oʊ ]] world", "(h ə l oʊ) world"),
+    ("a [[[b]]] c", "a (b) c"),
+    ("too   many    spaces ", "too many spaces"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), EN_CASES)
+def test_to_spoken_english(text: str, expected: str) -> None:
+    assert to_spoken(text, "en") == expected
+
+
+def test_language_prefix_selects_rules() -> None:
+    assert to_spoken("in 2022", "en-US") == to_spoken("in 2022", "en_GB") == "in twenty twenty-two"
+
+
+OTHER_CASES = [
+    ("de", "Sie stieg um 3,5 Prozent.", "Sie stieg um drei Komma fünf Prozent."),
+    ("de", "Es kamen 1.000 Menschen.", "Es kamen eintausend Menschen."),
+    ("de", "Am 3. Mai um 9:30 Uhr.", "Am dritten Mai um neun Uhr dreißig."),
+    ("de", "Der 3. Mai war gut.", "Der dritte Mai war gut."),
+    ("de", "Es stieg um 5%.", "Es stieg um fünf Prozent."),
+    (
+        "de",
+        "Das kostet 20 € bzw. 5 Mio. Euro.",
+        "Das kostet zwanzig Euro beziehungsweise fünf Millionen Euro.",
+    ),
+    ("de", "Dr. Müller wohnt in Nr. 5.", "Doktor Müller wohnt in Nummer fünf."),
+    ("de", "Das ist z.B. gut.", "Das ist zum Beispiel gut."),
+    ("de", "Von 2020-2024.", "Von zweitausendzwanzig bis zweitausendvierundzwanzig."),
+    ("es", "el 5 de mayo", "el cinco de mayo"),
+    ("es", "Subió un 3,5%.", "Subió un tres coma cinco por ciento."),
+    ("es", "Llegaron 1.000 personas.", "Llegaron mil personas."),
+    ("es", "El Sr. García y la Sra. López", "El señor García y la señora López"),
+    ("es", "en EE.UU. pagaron €20.", "en Estados Unidos pagaron veinte euros."),
+    ("es", "Es el 1.º de la lista.", "Es el primero de la lista."),
+    ("fr", "Il a 3,5 ans.", "Il a trois virgule cinq ans."),
+    ("it", "Sono 12 mele.", "Sono dodici mele."),
+    ("xx", "Leave 123 alone [[x]]", "Leave 123 alone (x)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), OTHER_CASES)
+def test_to_spoken_other_languages(lang: str, text: str, expected: str) -> None:
+    assert to_spoken(text, lang) == expected
+
+
+def test_registry_holds_language_rules() -> None:
+    assert {"en", "de", "es"} <= set(LANGUAGES)
+    assert all(isinstance(r, LanguageRules) for r in LANGUAGES.values())
+    assert LANGUAGES["en"].cardinal(21) == "twenty-one"
+    assert LANGUAGES["en"].year(1990) == "nineteen ninety"
+
+
+SAMPLE_SENTENCES = [
+    (
+        "Update 05/13/25, 9:30 a.m. ET: This article has been updated with further information.",
+        "Update May thirteenth, twenty twenty-five, nine thirty AM Eastern Time: "
+        "This article has been updated with further information.",
+    ),
+    (
+        "He said that if Putin refuses to attend the first direct peace talks since 2022 on "
+        "Thursday it would be the final sign that he did not want to end the war.",
+        "He said that if Putin refuses to attend the first direct peace talks since twenty "
+        "twenty-two on Thursday it would be the final sign that he did not want to end the war.",
+    ),
+    (
+        'Yermak added that the U.S. and international response should be "very strong".',
+        'Yermak added that the U.S and international response should be "very strong".',
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SAMPLE_SENTENCES)
+def test_sample_article_sentences(text: str, expected: str) -> None:
+    assert to_spoken(text) == expected
+
+
+# --------------------------------------------------------------------------- properties
+
+_NEWSY = st.lists(
+    st.sampled_from(
+        [
+            "1,250", "4.5", "$4.5bn", "€20m", "US$", "5%", "2020-2024", "05/13/25", "9:30",
+            "a.m.", "ET", "U.S.", "No.", "Dr.", "COVID-19", "F-16", "[[", "]]", "[", "]", "@x",
+            "b@c.com", "x.com/1", "'90s", "1990s", "22nd", "-", "−", "–", "#", "°", "×", "+",
+            "&", "😀", "Boeing", "737", "0", "99999999999999999999999", "1.2.3", "½", "II",
+            "the", "March", "12,", "2024", "May", "5", "p.m.", "Jan.", "/", "3/4", "km", "%",
+        ]
+    ),
+    max_size=25,
+).map(" ".join)  # fmt: skip
+
+
+class _Failures(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@settings(max_examples=400)
+@given(st.one_of(st.text(), _NEWSY, _NEWSY.map(lambda s: s.replace(" ", ""))))
+def test_english_output_has_no_digits_or_phoneme_blocks(text: str) -> None:
+    failures = _Failures()
+    logger = logging.getLogger("narrate.normalise")
+    logger.addHandler(failures)
+    try:
+        spoken = to_spoken(text, "en")
+    finally:
+        logger.removeHandler(failures)
+    assert not re.search(r"[0-9]", spoken)
+    assert "[[" not in spoken and "]]" not in spoken
+    assert spoken == spoken.strip()
+    assert not failures.records, failures.records[0].getMessage()
+
+
+@given(st.text(), st.sampled_from(["de", "es", "fr", "ru", "xx", "", "EN-gb"]))
+def test_other_languages_never_crash_or_inject_phonemes(text: str, lang: str) -> None:
+    spoken = to_spoken(text, lang)
+    assert "[[" not in spoken and "]]" not in spoken
