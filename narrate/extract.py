@@ -1,0 +1,539 @@
+"""Page → Article: the article's metadata and body blocks, free of page junk (trafilatura)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import trafilatura
+from lxml import etree
+
+from narrate.errors import ExtractionError, InputError
+from narrate.models import Article, Block, BlockKind, Page
+from narrate.normalise import clean as _clean
+
+log = logging.getLogger(__name__)
+
+_HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_TAG = re.compile(r"<(?:!doctype|!--|/?[a-z][a-z0-9]*)[\s>/]", re.IGNORECASE)
+_DOCUMENT = re.compile(r"<(?:html|body|head)[\s>]", re.IGNORECASE)
+_BINARY_MAGIC = ("%PDF", "\x89PNG", "GIF8", "PK\x03\x04", "\xff\xd8\xff", "\x1f\x8b", "ID3")
+_END_PUNCT = '.!?…:;"”’»)'
+_CODE_SYMBOLS = frozenset("{}=<>;$#\\|_`~^")
+_CODE_TOKEN = re.compile(r"\)\s*;|//\s|=>|==|\w\.\w+\(")
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ")
+_NON_ALNUM = re.compile(r"[\W_]+")
+_MAX_HEADING_WORDS = 25
+_MIN_WORDS = 12
+"""Less body text than this is a navigation or error page, not an article."""
+
+# Last-resort filters for widget text that slips past trafilatura's structural pruning. They only
+# apply to short blocks, so a sentence that merely mentions these words is never dropped.
+_JUNK = re.compile(
+    r"^(?:is this article trustworthy|slide circle to vote|reader avg|about the (?:writer|author)s?"
+    r"|read more|read next|related(?: articles| stories| posts)?|more from|sign up for|subscribe"
+    r"|share (?:this|on)|follow us|we use cookies|listen to this article|advertisement"
+    r"|click here|continue reading|recommended|most popular|trending now|you might also like"
+    r"|newsletter|comments?$|leave a (?:reply|comment)|this site uses cookies)\b",
+    re.IGNORECASE,
+)
+_JUNK_ANYWHERE = re.compile(
+    r"voice is ai[- ]generated|rate this article|we value your input|all rights reserved"
+    r"|(?:photo|image|picture|illustration|video)(?: credit)?s?\s*:|©|this is a modal window"
+    r"|^(?:topics|tags|filed under|categories)\s*:",
+    re.IGNORECASE,
+)
+_CREDIT = re.compile(
+    r"^(?:(?:photo|image|picture|credit)s?:?\s*)?(?:[\w .'-]+/\s*)?(?:getty images|afp|ap|reuters"
+    r"|shutterstock|epa|alamy|associated press|istock(?:photo)?|bloomberg|dpa|anadolu)"
+    r"(?: via getty images)?\.?$",
+    re.IGNORECASE,
+)
+_JUNK_SECTION = re.compile(
+    r"^(?:(?:related|recommended|sponsored|trending)\b|see also$|further reading$|advertisement$"
+    r"|(?:(?:featured|recent|popular|latest|top|other|more) (?:\w+ )?(?:posts|stories|articles|news"
+    r"|slide ?shows|videos|galleries|columns|links|reads)|comments?|newsletters?|editor'?s picks"
+    r"|most (?:read|popular|viewed|shared)|about the (?:author|writer)s?)\W*\d*\W*$"
+    r"|(?:more (?:from|on|in|like this)|you (?:may|might) (?:also )?(?:like|enjoy)|sign up"
+    r"|read (?:more|next|this next)|leave a (?:reply|comment)|share (?:this|on)|follow us)\b"
+    r"|\d+\s*/\s*\d+\b)",
+    re.IGNORECASE,
+)
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_UI_WORDS = _wordset(
+    "previous next prev close open menu share play pause mute unmute loading comments comment"
+    " selected off on chapters chapter descriptions subtitles captions settings default"
+    " fullscreen skip back to top print email tweet facebook twitter pinterest linkedin whatsapp"
+    " reddit copy link more less show hide view all gallery image images photo photos of"
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE_LINE = re.compile(
+    rf"^(?:(?:published|updated|posted|last updated)(?: on)?:?\s+)?(?:[a-z]+day,?\s+)?"
+    rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?|\d{{1,2}}\.?\s+{_MONTH},?(?:\s+\d{{4}})?"
+    rf"|\d{{4}}-\d\d-\d\d|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}})"
+    rf"(?:,?\s+(?:at\s+)?\d{{1,2}}[:.]\d\d\s*(?:[ap]\.?m\.?)?(?:\s+[a-z]{{2,4}})?)?\.?$",
+    re.IGNORECASE,
+)
+_BYLINE_LINE = re.compile(r"^(?:by|von|por|par|di|door)\s+\S", re.IGNORECASE)
+
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": _wordset("the and of to in is that for it was on with as are by this be have from"),
+    "de": _wordset("der die und das ist nicht mit den von zu sich des auf für im dem ein eine"),
+    "es": _wordset("el la de que y los en las del por con una para es se lo como más pero"),
+    "fr": _wordset("le la les et des est une que pour dans qui pas sur au du avec ce il par"),
+    "it": _wordset("il di che la e per un una sono non gli del della con le si è al nel"),
+    "pt": _wordset("o a de que e do da em um para com não uma os no se na por mais as dos"),
+}
+
+
+def _tidy(text: str) -> str:
+    """White space collapsed first (line breaks separate words), then the normaliser's cleaning."""
+    return _clean(re.sub(r"\s+", " ", text))
+
+
+@dataclass
+class _Item:
+    """A body block while extraction is still deciding; `level` is kept for headings."""
+
+    kind: BlockKind
+    text: str
+    level: int = 0
+
+
+def extract(page: Page) -> Article:
+    """Extract the article (metadata and junk-free body blocks) from a page."""
+    source = page.url or "the page"
+    _check_html(page.html, source)
+    html = page.html
+    fragment = not _DOCUMENT.search(html[:5000])
+    if fragment:
+        # A fragment, such as a feed item's content: trafilatura wants a whole document.
+        html = f"<!DOCTYPE html><html><body><article>{html}</article></body></html>"
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        raise InputError(f"not an HTML page: {source} could not be parsed as HTML")
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=page.url,
+        include_formatting=True,
+        include_tables=True,
+        include_comments=False,
+        include_images=False,
+        include_links=False,
+        with_metadata=True,
+        output_format="python",
+    )
+    if doc is None or doc.body is None:
+        raise ExtractionError(f"no article text found in {source}; is it an article page?")
+
+    items = list(_walk(doc.body))
+    authors = frozenset(_key(a) for a in re.split(r"[;|]", doc.author or "") if _key(a))
+    items = _recover_headings(items, tree, authors)
+    title = _title(doc, tree) if not fragment else "Untitled article"
+    items = _drop_junk_sections(items)
+    items = _drop_junk(items, title)
+    items = _drop_empty_sections(items)
+    blocks = tuple(Block(i.kind, i.text) for i in items)
+    if sum(len(b.text.split()) for b in blocks if b.kind != "heading") < _MIN_WORDS:
+        raise ExtractionError(f"no article text found in {source}; is it an article page?")
+
+    body_text = " ".join(b.text for b in blocks)
+    lang = _language(tree, body_text)
+    url = doc.url if doc.url and doc.url.startswith("http") else page.url
+    date = doc.date[:10] if doc.date and re.match(r"\d{4}-\d\d-\d\d", doc.date) else None
+    return Article(
+        title=title,
+        blocks=blocks,
+        lang=lang,
+        url=url,
+        byline=_byline(doc.author, lang),
+        site=_tidy(doc.sitename) if doc.sitename else None,
+        date=date,
+        image=doc.image or None,
+        description=_tidy(doc.description) if doc.description else None,
+    )
+
+
+def _check_html(html: str, source: str) -> None:
+    """Refuse what is not an HTML page, and say what it looks like instead."""
+    head = html[:8192].lstrip("\ufeff \t\r\n")
+    if not head.strip():
+        raise ExtractionError(f"no article text found in {source}: the page is empty")
+    odd = sum(1 for ch in head if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
+    if head.startswith(_BINARY_MAGIC) or "\x00" in head or odd > len(head) * 0.05:
+        raise InputError(f"not an HTML page: {source} holds binary data; give narrate a web page")
+    if head[0] in "{[":
+        try:
+            json.loads(html)
+        except ValueError:
+            pass
+        else:
+            raise InputError(f"not an HTML page: {source} is JSON; give narrate the article's page")
+    if not _TAG.search(html[:200_000]):
+        raise InputError(f"not an HTML page: {source} is plain text with no HTML tags")
+
+
+# --- walking trafilatura's XML body ------------------------------------------------------------
+
+
+def _text(el: etree._Element, skip: frozenset[str] = frozenset()) -> str:
+    """All text under `el`, line breaks as spaces, without the subtrees named in `skip`."""
+    parts: list[str] = []
+
+    def walk(e: etree._Element) -> None:
+        if e.tag == "lb":
+            parts.append(" ")
+        elif e.text:
+            parts.append(e.text)
+        for child in e:
+            if child.tag not in skip:
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return _tidy("".join(parts))
+
+
+def _walk(el: etree._Element) -> Iterator[_Item]:
+    """Body blocks in page order from trafilatura's XML (head, p, quote, list, table, code)."""
+    if el.text and el.text.strip() and el.tag in ("body", "div"):
+        yield _Item("paragraph", _tidy(el.text))
+    for child in el:
+        yield from _element(child)
+        if child.tail and child.tail.strip() and el.tag in ("body", "div"):
+            yield _Item("paragraph", _tidy(child.tail))
+
+
+def _element(el: etree._Element) -> Iterator[_Item]:
+    tag = el.tag
+    if tag == "head":
+        rend = el.get("rend", "h2")
+        yield _Item("heading", _text(el), _HEADING_LEVELS.get(rend, 2))
+    elif tag == "p":
+        yield from _paragraph(el)
+    elif tag == "quote":
+        # One quote block per paragraph of the quotation, so each keeps its own pause.
+        for item in _walk_mixed(el):
+            yield _Item("quote", item.text)
+    elif tag == "list":
+        yield from _list(el)
+    elif tag == "table":
+        yield from _table(el)
+    elif tag == "code":
+        yield from _code(el)
+    elif tag in ("div", "item", "cell", "note"):
+        yield from _walk_mixed(el)
+    elif tag not in ("graphic", "lb", "ref") or _text(el):
+        yield _Item("paragraph", _text(el))
+
+
+def _walk_mixed(el: etree._Element) -> Iterator[_Item]:
+    """Blocks of a container that may hold both loose text and block elements."""
+    loose: list[str] = [el.text or ""]
+    for child in el:
+        if child.tag in ("p", "head", "quote", "list", "table", "div", "code"):
+            if "".join(loose).strip():
+                yield _Item("paragraph", _tidy(" ".join(loose)))
+            loose = []
+            yield from _element(child)
+        else:
+            loose.append(_text(child) if child.tag != "lb" else " ")
+        loose.append(child.tail or "")
+    if "".join(loose).strip():
+        yield _Item("paragraph", _tidy(" ".join(loose)))
+
+
+def _code(el: etree._Element) -> Iterator[_Item]:
+    """Preformatted prose (plain-text documents in <pre>) is read; program code is not."""
+    parts: list[str] = []
+    for node in el.iter():
+        parts.append("\n" if node.tag == "lb" else node.text or "")
+        if node is not el and node.tail:
+            parts.append(node.tail)
+    raw = "".join(parts)
+    chars = [ch for ch in raw if not ch.isspace()]
+    letters = sum(ch.isalpha() for ch in chars)
+    if len(chars) < 40 or letters < 0.75 * len(chars) or _looks_like_code(raw):
+        log.debug("skipping a code block: code is not narrated")
+        return
+    for chunk in re.split(r"\n\s*\n", raw):
+        if text := _tidy(chunk):
+            yield _Item("paragraph", text)
+
+
+def _looks_like_code(text: str) -> bool:
+    """Program code: braces, semicolons and operators far denser than in prose."""
+    chars = [ch for ch in text if not ch.isspace()]
+    symbols = sum(ch in _CODE_SYMBOLS for ch in chars)
+    return (symbols >= 4 and symbols > 0.02 * len(chars)) or len(_CODE_TOKEN.findall(text)) >= 2
+
+
+def _paragraph(el: etree._Element) -> Iterator[_Item]:
+    if any(c.tag in ("list", "table", "quote", "head") for c in el):
+        yield from _walk_mixed(el)
+    else:
+        yield _Item("paragraph", _text(el))
+
+
+def _terminate(text: str) -> str:
+    """End a list item or table row with punctuation so the voice pauses there."""
+    text = text.rstrip(" ,;–—-")
+    return text if not text or text.endswith(tuple(_END_PUNCT)) else text + "."
+
+
+def _list(el: etree._Element) -> Iterator[_Item]:
+    items = [i for i in el.iter("item")]
+    if any(i.find("head") is not None for i in items):
+        # Listicles put section headings in list items (trafilatura #309): keep them as headings.
+        for item in el.findall("item"):
+            yield from _walk_mixed(item)
+        return
+    texts = [_terminate(_text(i, skip=frozenset({"list"}))) for i in items]
+    text = " ".join(t for t in texts if t)
+    if text:
+        yield _Item("list", text)
+
+
+def _table(el: etree._Element) -> Iterator[_Item]:
+    rows = [[c for c in row if c.tag == "cell"] for row in el.iter("row")]
+    cells = [c for row in rows for c in row]
+    layout = (
+        len(rows) < 2
+        or max(len(r) for r in rows) < 2
+        or any(c.find(".//p") is not None or c.find(".//list") is not None for c in cells)
+        or any(len(_text(c).split()) > 20 for c in cells)
+    )
+    if layout:
+        # A table used for page layout: its cells hold prose, not data.
+        for cell in cells:
+            yield from _walk_mixed(cell)
+        return
+    header: list[str] | None = None
+    sentences: list[str] = []
+    for row in rows:
+        texts = [_text(c) for c in row]
+        if header is None and not sentences and all(c.get("role") == "head" for c in row):
+            header = texts
+            continue
+        if header and len(header) == len(texts):
+            parts = [f"{h}: {v}" if h and v else v for h, v in zip(header, texts, strict=True)]
+        else:
+            parts = texts
+        sentence = _terminate(", ".join(p for p in parts if p))
+        if sentence:
+            sentences.append(sentence)
+    if sentences:
+        yield _Item("table", " ".join(sentences))
+
+
+# --- heading recovery ---------------------------------------------------------------------------
+
+
+def _key(text: str) -> str:
+    """Comparison key: lower-case letters and digits only."""
+    return _NON_ALNUM.sub("", text.lower())
+
+
+def _recover_headings(
+    items: list[_Item], tree: etree._Element, authors: frozenset[str]
+) -> list[_Item]:
+    """Put back h2–h4 headings the page has but trafilatura dropped, before the text they head."""
+    keys = [_key(i.text) for i in items]
+    existing = {k for k, i in zip(keys, items, strict=True) if i.kind == "heading"}
+    page_headings = tree.xpath("//body//*[self::h2 or self::h3 or self::h4]")[:200]
+    # Reverse page order: a heading directly followed by a sub-heading finds it already in place.
+    for h in reversed(page_headings):
+        text = _tidy(h.text_content())
+        key = _key(text)
+        if not key or key in existing or len(text.split()) > _MAX_HEADING_WORDS:
+            continue
+        if _is_junk(_Item("heading", text)) or _JUNK_SECTION.match(text) or key in authors:
+            continue
+        linked = "".join(h.xpath("ancestor::a//text() | .//a//text()"))
+        if len(_key(linked)) * 2 >= len(key):
+            continue  # a headline linking elsewhere belongs to a teaser, not to this article
+        following = h.xpath(
+            "following::text()[normalize-space()][not(ancestor::script or ancestor::style)]"
+            "[position() <= 12]"
+        )
+        follow_key = _key(" ".join(str(t) for t in following))[:40]
+        if len(follow_key) < 15:
+            continue
+        for index in range(len(items)):
+            # Compare with the text stream from this block on: a sub-heading may come first.
+            stream = "".join(keys[index : index + 8])
+            if not stream.startswith(follow_key) or not keys[index]:
+                continue
+            if index == 0:
+                break  # a heading above all the text is a dek, date or author line, not a section
+            before = items[index - 1]
+            if before.kind == "paragraph" and _key(before.text) == key:
+                before.kind, before.level = "heading", _HEADING_LEVELS[h.tag]
+            else:
+                items.insert(index, _Item("heading", text, _HEADING_LEVELS[h.tag]))
+                keys.insert(index, key)
+            existing.add(key)
+            log.debug("recovered heading %r", text)
+            break
+    return items
+
+
+# --- junk and duplicates ------------------------------------------------------------------------
+
+
+def _is_junk(item: _Item) -> bool:
+    words = len(item.text.split())
+    if all(w.strip(".,:;!?…()[]|»«›‹").lower() in _UI_WORDS for w in item.text.split()):
+        return True
+    if words <= 12 and (_JUNK.match(item.text) or _DATE_LINE.match(item.text)):
+        return True
+    if words <= 30 and _JUNK_ANYWHERE.search(item.text):
+        return True
+    return words <= 8 and bool(_CREDIT.match(item.text))
+
+
+def _drop_junk(items: list[_Item], title: str) -> list[_Item]:
+    title_key = _key(title)
+    kept: list[_Item] = []
+    for index, item in enumerate(items):
+        if not _key(item.text) or _is_junk(item):
+            continue
+        if item.kind in ("paragraph", "quote") and _looks_like_code(item.text):
+            log.debug("skipping code in a %s: %.40s", item.kind, item.text)
+            continue
+        leading = not any(k.kind != "heading" for k in kept) and index < 4
+        if leading and _key(item.text) == title_key:
+            continue  # the title is spoken once, from the metadata
+        if leading and len(item.text.split()) <= 12 and _BYLINE_LINE.match(item.text):
+            continue
+        kept.append(item)
+    return kept
+
+
+def _drop_junk_sections(items: list[_Item]) -> list[_Item]:
+    """Drop sections headed like page furniture ("Related stories", "Comments", "3/50")."""
+    kept: list[_Item] = []
+    skip_level = 0
+    for item in items:
+        if item.kind == "heading":
+            if skip_level and item.level > skip_level:
+                continue
+            skip_level = item.level if _JUNK_SECTION.match(item.text) else 0
+        if not skip_level:
+            kept.append(item)
+    return kept
+
+
+def _drop_empty_sections(items: list[_Item]) -> list[_Item]:
+    """Drop headings with nothing under them before the next heading of the same or higher rank."""
+    kept: list[_Item] = []
+    for index, item in enumerate(items):
+        if item.kind == "heading":
+            rest = items[index + 1 :]
+            nxt = rest[0] if rest else None
+            if nxt is None or (nxt.kind == "heading" and nxt.level <= item.level):
+                continue
+        kept.append(item)
+    return kept
+
+
+# --- metadata -----------------------------------------------------------------------------------
+
+
+def _meta(tree: etree._Element, *names: str) -> str | None:
+    for name in names:
+        values = tree.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
+        if values and _tidy(values[0]):
+            return _tidy(values[0])
+    return None
+
+
+def _title(doc: trafilatura.settings.Document, tree: etree._Element) -> str:
+    """The headline: og:title or the page's h1, else <title>, without a site-name suffix."""
+    h1s = [
+        _tidy(h.text_content())
+        for h in tree.xpath("//body//h1")
+        if not h.xpath("ancestor::a | .//a[@href='/']")  # a logo linking home is no headline
+    ]
+    h1s = [h for h in h1s if h]
+    page_title = _tidy(" ".join(tree.xpath("//head/title//text()")))
+    candidates = [_meta(tree, "og:title", "twitter:title"), h1s[0] if len(h1s) == 1 else None]
+    candidates += [page_title, doc.title]
+    title = next((c for c in candidates if c and len(c) <= 300), None)
+    if not title:
+        return "Untitled article"
+    return _strip_site(title, _key(doc.sitename or doc.hostname or ""))
+
+
+def _strip_site(title: str, site: str) -> str:
+    """Drop "| Site" suffixes (and "Site |" prefixes) that pages add to their titles."""
+    for _ in range(3):
+        for sep in _TITLE_SEPARATORS:
+            head, _, tail = title.rpartition(sep)
+            first, _, rest = title.partition(sep)
+            if head and (
+                (site and (_key(tail) == site or site.startswith(_key(tail))))
+                or (len(tail.split()) <= 4 and len(head.split()) >= 4 and sep.strip() in "|·•")
+            ):
+                title = head.strip()
+                break
+            if rest and site and _key(first) == site:
+                title = rest.strip()
+                break
+        else:
+            return title
+    return title
+
+
+def _byline(author: str | None, lang: str) -> str | None:
+    """Authors as one speakable phrase: "A, B and C"."""
+    if not author:
+        return None
+    names = [_tidy(n) for n in re.split(r";|\|", author)]
+    names = [
+        re.sub(r"^(?:by|von|por|par|di)\s+", "", n, flags=re.IGNORECASE)
+        for n in names
+        if n and "@" not in n and "http" not in n and len(n.split()) <= 6
+    ]
+    names = list(dict.fromkeys(n for n in names if n))[:5]
+    if not names:
+        return None
+    if len(names) == 1:
+        return names[0]
+    conj = {"de": "und", "es": "y", "fr": "et", "it": "e", "pt": "e"}.get(lang, "and")
+    return f"{', '.join(names[:-1])} {conj} {names[-1]}"
+
+
+def _language(tree: etree._Element, text: str) -> str:
+    """ISO 639-1: the page's declared language unless its text plainly says otherwise."""
+    declared = (
+        tree.get("lang")
+        or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+        or _meta(tree, "og:locale", "content-language", "language", "dc.language")
+        or ""
+    )
+    declared_code = re.split(r"[-_]", declared.strip().lower())[0][:2]
+    detected = _detect_language(text)
+    if detected:
+        return detected
+    return declared_code if declared_code.isalpha() and len(declared_code) == 2 else "en"
+
+
+def _detect_language(text: str) -> str | None:
+    """Stop-word counting among en/de/es/fr/it/pt; None unless one language clearly wins."""
+    words = re.findall(r"\w+", text[:20_000].lower())
+    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in _STOPWORDS.items()}
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    (best, top), (_, second) = ranked[0], ranked[1]
+    if top >= 8 and top >= 2 * second and top >= 0.15 * len(words):
+        return best
+    return None

@@ -1,0 +1,250 @@
+"""Article → Script: chapters of role-tagged segments, with quoted speech split from narration."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from narrate.config import DISCLAIMER
+from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sentence
+from narrate.normalise import clean as _clean
+from narrate.normalise import split_sentences, to_spoken
+
+# Opening mark → the marks that may close it.
+_QUOTE_PAIRS = {
+    '"': '"',
+    "“": "”",
+    "„": "“”",
+    "«": "»",
+    "‹": "›",
+    "‘": "’",
+    "‚": "‘’",
+}
+_QUOTE_MARKS = frozenset('"“”„«»‹›‘’‚')
+_AFTER_QUOTE = re.compile(r"[,.;!?…]+")
+_SCARE_QUOTE_WORDS = 3
+"""A quotation of at most this many words is a scare quote and stays in the narration."""
+_DUPLICATE_MIN_CHARS = 30
+"""Shorter repeats ("Yes.") can be genuine; only longer ones count as duplicates."""
+_DUPLICATE_WINDOW = 6
+"""How many blocks apart a pull quote and the text it repeats may be."""
+
+_MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+    "diciembre",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
+    "dicembre",
+    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro "
+    "dezembro",
+}
+_DATE_FORMATS = {
+    "en": "{month} {day}, {year}",
+    "de": "{day}. {month} {year}",
+    "es": "{day} de {month} de {year}",
+    "fr": "{day} {month} {year}",
+    "it": "{day} {month} {year}",
+    "pt": "{day} de {month} de {year}",
+}
+# (by author, for site, from site) per language.
+_CREDIT_WORDS = {
+    "en": ("By", "for", "From"),
+    "de": ("Von", "für", "Von"),
+    "es": ("Por", "para", "De"),
+    "fr": ("Par", "pour", "De"),
+    "it": ("Di", "per", "Da"),
+    "pt": ("Por", "para", "De"),
+}
+
+
+def _tidy(text: str) -> str:
+    """White space collapsed first (line breaks separate words), then the normaliser's cleaning."""
+    return _clean(re.sub(r"\s+", " ", text))
+
+
+def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
+    """Turn an article into the narration script: title chapter first, then one per heading."""
+    lang = article.lang
+    front: list[Segment] = []
+    if disclaimer:
+        front.extend(_segments("disclaimer", disclaimer, lang))
+    front.extend(_segments("title", article.title, lang))
+    credit = credit_line(article)
+    if credit:
+        front.extend(_segments("narration", credit, lang))
+
+    chapters: list[Chapter] = []
+    title, segments = article.title, front
+    for block in _without_duplicates(article.blocks):
+        if block.kind == "heading":
+            if segments:
+                chapters.append(Chapter(title, tuple(segments)))
+            title, segments = _tidy(block.text) or title, []
+        segments.extend(_block_segments(block, lang))
+    if segments:
+        chapters.append(Chapter(title, tuple(segments)))
+    return Script(
+        title=article.title,
+        chapters=tuple(chapters),
+        lang=lang,
+        url=article.url,
+        byline=article.byline,
+        date=article.date,
+        site=article.site,
+        image=article.image,
+        description=article.description,
+    )
+
+
+def render_text(script: Script) -> str:
+    """The script as text: `## Chapter` lines, then one `role: text` line per segment."""
+    lines: list[str] = []
+    for chapter in script.chapters:
+        lines.append(f"## {chapter.title}")
+        lines.extend(f"{s.role}: {s.text}" for s in chapter.segments)
+    return "\n".join(lines) + "\n"
+
+
+def credit_line(article: Article) -> str | None:
+    """One short spoken line for byline, site and date, e.g. "By A, for Site. May 13, 2025."."""
+    by, for_, from_ = _CREDIT_WORDS.get(article.lang, ("", "", ""))
+    byline = _tidy(article.byline or "")
+    site = _tidy(article.site or "")
+    if byline and site and site.lower() not in byline.lower():
+        credit = f"{by} {byline}, {for_} {site}." if by else f"{byline}, {site}."
+    elif byline:
+        credit = f"{by} {byline}." if by else f"{byline}."
+    elif site:
+        credit = f"{from_} {site}." if from_ else f"{site}."
+    else:
+        credit = ""
+    date = spoken_date(article.date, article.lang) if article.date else None
+    if date:
+        credit = f"{credit} {date}.".strip()
+    return credit.replace("..", ".") or None
+
+
+def spoken_date(iso: str, lang: str = "en") -> str | None:
+    """An ISO date written as people say it in `lang` ("May 13, 2025"); the ISO text otherwise."""
+    match = re.match(r"(\d{4})-(\d\d)-(\d\d)", iso)
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None
+    if lang not in _MONTHS:
+        return match.group(0)
+    name = _MONTHS[lang].split()[month - 1]
+    return _DATE_FORMATS[lang].format(month=name, day=day, year=year)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _without_duplicates(blocks: tuple[Block, ...]) -> Iterator[Block]:
+    """Blocks minus repeats: a pull quote that repeats body text, or a block seen before."""
+    keys = [_key(b.text) for b in blocks]
+
+    def repeats(i: int, j: int) -> bool:
+        """Whether block i repeats block j (of a pair, exactly one repeats the other)."""
+        if keys[i] != keys[j]:
+            return keys[i] in keys[j]
+        i_quote, j_quote = blocks[i].kind == "quote", blocks[j].kind == "quote"
+        return i_quote and not j_quote if i_quote != j_quote else i > j
+
+    for i, block in enumerate(blocks):
+        if block.kind != "heading" and len(keys[i]) >= _DUPLICATE_MIN_CHARS:
+            # Only nearby repeats: recipes and FAQs legitimately repeat text sections apart.
+            near = range(max(0, i - _DUPLICATE_WINDOW), min(len(blocks), i + _DUPLICATE_WINDOW + 1))
+            if any(j != i and blocks[j].kind != "heading" and repeats(i, j) for j in near):
+                continue
+        yield block
+
+
+def _block_segments(block: Block, lang: str) -> list[Segment]:
+    if block.kind == "heading":
+        return _segments("heading", block.text, lang)
+    if block.kind == "quote":
+        return _segments("quote", _unwrap(_tidy(block.text)), lang)
+    segments: list[Segment] = []
+    for role, text in split_quotes(_tidy(block.text)):
+        segments.extend(_segments(role, text, lang))
+    return segments
+
+
+def _segments(role: Role, text: str, lang: str) -> list[Segment]:
+    """Zero or one segment: the speakable sentences of `text`."""
+    sentences: list[Sentence] = []
+    for raw in split_sentences(_tidy(text), lang):
+        sentence = raw.strip()
+        spoken = to_spoken(sentence, lang).strip() if sentence else ""
+        if any(ch.isalnum() for ch in spoken):
+            sentences.append(Sentence(sentence, spoken))
+    return [Segment(role, tuple(sentences))] if sentences else []
+
+
+def _unwrap(text: str) -> str:
+    """A block quote's text without the quote marks around all of it."""
+    if len(text) >= 2 and text[0] in _QUOTE_PAIRS and text[-1] in _QUOTE_PAIRS[text[0]]:
+        inner = text[1:-1]
+        if not any(ch in _QUOTE_MARKS for ch in inner if ch not in "'’"):
+            return inner.strip()
+    return text
+
+
+def _is_opening(text: str, i: int) -> bool:
+    mark = text[i]
+    before = text[i - 1] if i else " "
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if not after or (after.isspace() and mark not in "«‹"):
+        return False
+    if mark in '"‘':
+        # Straight and single marks double as inch signs and apostrophes: they open words only.
+        return before.isspace() or before in "([{—–-:/…"
+    return True
+
+
+def _closing(text: str, start: int, mark: str) -> int:
+    """Index of the mark that closes a quotation opened by `mark`, or -1 if it never closes."""
+    closers = _QUOTE_PAIRS[mark]
+    for j in range(start, len(text)):
+        if text[j] not in closers:
+            continue
+        if mark in "‘‚" and j + 1 < len(text) and text[j + 1].isalnum():
+            continue  # an apostrophe inside a word: doesn’t
+        return j
+    return -1
+
+
+def split_quotes(text: str) -> list[tuple[Role, str]]:
+    """Split a paragraph into narration and quotation pieces at quotation marks.
+
+    Attributions stay in the narration; scare quotes of up to three words stay in the narration
+    with their marks; a quotation that never closes runs to the end of the paragraph; punctuation
+    right after a closing mark goes with the quotation.
+    """
+    pieces: list[tuple[Role, str]] = []
+    narration_start = 0
+    i = 0
+    while i < len(text):
+        mark = text[i]
+        if mark not in _QUOTE_PAIRS or not _is_opening(text, i):
+            i += 1
+            continue
+        close = _closing(text, i + 1, mark)
+        end = len(text) if close < 0 else close + 1
+        inner = text[i + 1 : close if close >= 0 else len(text)]
+        trailing = _AFTER_QUOTE.match(text, end)
+        if trailing:
+            inner += trailing.group(0)
+            end = trailing.end()
+        if len(inner.split()) > _SCARE_QUOTE_WORDS:
+            pieces.append(("narration", text[narration_start:i]))
+            pieces.append(("quote", inner))
+            narration_start = end
+        i = end
+    pieces.append(("narration", text[narration_start:]))
+    return [(role, t.strip()) for role, t in pieces if t.strip()]
