@@ -1,0 +1,137 @@
+"""Content-addressed cache of synthesised clips: unchanged sentences are never synthesised twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from narrate import config
+from narrate.files import write_bytes_atomic
+from narrate.models import Clip, Delivery, Word
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+"""Bumped when what a key means or how a clip is rendered changes."""
+_MAGIC = b"NRCLIP"
+_HEAD = struct.Struct("<6sHI")
+"""magic, format, length of the JSON header that follows."""
+_AUDIO_FIELDS = (
+    "speaker_id",
+    "length_scale",
+    "noise_scale",
+    "noise_w_scale",
+    "pitch_semitones",
+    "gain_db",
+)
+"""Delivery settings that change a clip's audio; pauses are added later, at mastering."""
+
+
+def clip_key(fingerprint: str, delivery: Delivery, spoken: str) -> str:
+    """The cache key of one sentence spoken by one model with one delivery."""
+    settings = {name: getattr(delivery, name) for name in _AUDIO_FIELDS}
+    blob = json.dumps([FORMAT, fingerprint, settings, spoken], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def encode_clip(clip: Clip) -> bytes:
+    """A clip as bytes: header (rate, length, checksum, words) then float32 samples."""
+    audio = np.ascontiguousarray(clip.samples, dtype="<f4").tobytes()
+    header = json.dumps(
+        {
+            "sample_rate": clip.sample_rate,
+            "bytes": len(audio),
+            "sha256": hashlib.sha256(audio).hexdigest(),
+            "words": [[w.text, w.start_ms, w.end_ms] for w in clip.words],
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
+    return _HEAD.pack(_MAGIC, FORMAT, len(header)) + header + audio
+
+
+def decode_clip(data: bytes) -> Clip:
+    """The clip in `data`; ValueError when it is truncated, corrupt or of another format."""
+    if len(data) < _HEAD.size:
+        raise ValueError("truncated header")
+    magic, fmt, size = _HEAD.unpack_from(data)
+    if magic != _MAGIC or fmt != FORMAT:
+        raise ValueError("not a clip of this format")
+    try:
+        header = json.loads(data[_HEAD.size : _HEAD.size + size])
+        audio = data[_HEAD.size + size :]
+        if len(audio) != header["bytes"] or len(audio) % 4:
+            raise ValueError(f"{len(audio)} audio bytes, header says {header['bytes']}")
+        if hashlib.sha256(audio).hexdigest() != header["sha256"]:
+            raise ValueError("checksum mismatch")
+        words = tuple(Word(str(t), int(s), int(e)) for t, s, e in header["words"])
+        rate = int(header["sample_rate"])
+    except (KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"bad header: {exc}") from exc
+    samples = np.frombuffer(audio, dtype="<f4").astype(np.float32)
+    return Clip(samples=samples, sample_rate=rate, words=words)
+
+
+class ClipCache:
+    """Clips on disk under root/clips, one file per key, written atomically.
+
+    root/models holds files derived from voice models (made by narrate.synthesize); they count
+    towards info()'s bytes and go with clear().
+    """
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else config.cache_dir()
+        self.clips = self.root / "clips"
+        self.models = self.root / "models"
+
+    def path(self, key: str) -> Path:
+        """Where the clip of `key` lives."""
+        return self.clips / key[:2] / f"{key}.clip"
+
+    def get(self, key: str) -> Clip | None:
+        """The cached clip, or None on a miss; a corrupt entry is removed and counts as a miss."""
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("cannot read cached clip %s: %s", path, exc)
+            return None
+        try:
+            return decode_clip(data)
+        except ValueError as exc:
+            log.warning("discarding corrupt cached clip %s: %s", path.name, exc)
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(self, key: str, clip: Clip) -> None:
+        """Store a clip; a failure to write only costs a later re-synthesis."""
+        try:
+            write_bytes_atomic(self.path(key), encode_clip(clip))
+        except OSError as exc:
+            log.warning("cannot cache clip in %s: %s", self.clips, exc)
+
+    def info(self) -> tuple[int, int]:
+        """(clips, bytes) held, derived model files included in the bytes."""
+        sizes = [p.stat().st_size for p in self.clips.glob("*/*.clip")]
+        extra = [p.stat().st_size for p in self.models.glob("*") if p.is_file()]
+        return len(sizes), sum(sizes) + sum(extra)
+
+    def clear(self) -> int:
+        """Remove every cached clip and derived model file; return how many clips."""
+        for path in self.models.glob("*"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+        count = 0
+        for path in self.clips.glob("*/*.clip"):
+            path.unlink(missing_ok=True)
+            count += 1
+        for folder in self.clips.glob("*"):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        return count

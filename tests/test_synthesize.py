@@ -1,0 +1,295 @@
+"""Synthesis with the real joe voice: splitting, refusal, word timings, the worker pool, quotes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pocketsphinx import Decoder
+
+from narrate import ffmpeg, voices, workers
+from narrate.cache import ClipCache
+from narrate.errors import SynthesisError, VoiceError
+from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
+from narrate.synthesize import (
+    Engine,
+    Job,
+    _worker_init,
+    check_profile,
+    say,
+    speakable,
+    split_long,
+    synthesize,
+)
+
+LONG = " ".join(
+    [
+        "The delegation, which had travelled overnight from Kyiv, arrived in Istanbul on",
+        "Thursday morning; its members, officials said, were ready to discuss a ceasefire, the",
+        "exchange of prisoners, the return of children taken to Russia, and the safety of",
+        "shipping in the Black Sea, although none of them expected the Russian side to agree to",
+        "more than a further meeting, and several warned that the talks could collapse within",
+        "hours if Moscow sent only junior officials to the table, as it had done in the spring,",
+        "when the last round ended after a single afternoon without any agreement at all on the",
+        "questions that mattered most to the families of soldiers.",
+    ]
+)
+
+
+@pytest.fixture
+def clip_cache(tmp_path: Path) -> ClipCache:
+    """An empty clip cache of the test's own, sharing the session's derived model files."""
+    shared = Path(os.environ["NARRATE_CACHE_DIR"]) / "models"
+    shared.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "models").symlink_to(shared)
+    return ClipCache(tmp_path / "cache")
+
+
+def _script(*segments: tuple[Role, list[str]]) -> Script:
+    built = tuple(Segment(role, tuple(Sentence(t, t) for t in texts)) for role, texts in segments)
+    return Script(title="t", chapters=(Chapter("c", built),))
+
+
+def _tokens(text: str) -> list[str]:
+    return [w for w in re.findall(r"[\w'’-]+", text) if speakable(w)]
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "pieces"),
+    [
+        ("Short enough.", 400, ["Short enough."]),
+        ("one, two, three, four", 9, ["one, two,", "three,", "four"]),
+        ("alpha beta gamma delta", 11, ["alpha beta", "gamma delta"]),
+        ("a; b: c (d) — e", 6, ["a; b:", "c (d)", "— e"]),
+        ("x" * 25, 10, ["x" * 10, "x" * 10, "x" * 5]),
+    ],
+)
+def test_split_long_cuts_at_clauses_then_words(text: str, limit: int, pieces: list[str]) -> None:
+    assert split_long(text, limit) == pieces
+
+
+def test_split_long_keeps_every_word_of_a_long_sentence() -> None:
+    parts = split_long(LONG)
+    assert len(parts) >= 2 and all(len(p) <= 400 for p in parts)
+    assert " ".join(parts).split() == LONG.split()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "— … !", "“”"])
+def test_unspeakable_text_never_reaches_piper(text: str, clip_cache: ClipCache) -> None:
+    profile = voices.load_profile()
+    with pytest.raises(SynthesisError, match="nothing to speak"):
+        say(text, profile)
+    script = _script(("narration", ["Fine.", text, "Also fine."]))
+    with pytest.raises(SynthesisError, match="nothing to speak"):
+        synthesize(script, profile, cache=clip_cache)
+    assert clip_cache.info()[0] == 0  # refused before anything was synthesised
+
+
+def test_say_gives_word_timings_in_order() -> None:
+    text = "The president said the talks in Istanbul would continue."
+    clip = say(text, voices.load_profile())
+    assert clip.sample_rate == 22050 and clip.samples.dtype == np.float32
+    assert [w.text for w in clip.words] == _tokens(text)
+    starts = [w.start_ms for w in clip.words]
+    assert starts == sorted(starts) and clip.words[-1].end_ms <= clip.duration_ms
+    assert all(w.end_ms > w.start_ms for w in clip.words)
+
+
+def test_a_long_sentence_is_split_for_piper_and_joined_into_one_clip(
+    clip_cache: ClipCache,
+) -> None:
+    (clips,) = synthesize(_script(("narration", [LONG])), voices.load_profile(), cache=clip_cache)
+    (clip,) = clips
+    assert clip.duration_ms > 25_000
+    assert [w.text for w in clip.words] == _tokens(LONG)
+    ends = [w.end_ms for w in clip.words]
+    assert ends == sorted(ends) and ends[-1] <= clip.duration_ms
+
+
+def test_parallel_synthesis_keeps_script_order(clip_cache: ClipCache) -> None:
+    texts = [
+        "Yes.",
+        "The minister arrived late on Thursday evening.",
+        "No.",
+        "Markets in Europe rose sharply after the announcement was made in the capital.",
+        "Talks resume today.",
+        "He said nothing.",
+    ]
+    done: list[int] = []
+    result = synthesize(
+        _script(("narration", texts[:3]), ("quote", texts[3:])),
+        voices.load_profile(),
+        workers=2,
+        cache=clip_cache,
+        progress=lambda d, t: done.append(d),
+    )
+    assert [len(seg) for seg in result] == [3, 3]
+    clips = [c for seg in result for c in seg]
+    for text, clip in zip(texts, clips, strict=True):
+        assert [w.text for w in clip.words] == _tokens(text)
+    assert done == sorted(done) and done[-1] == 6
+
+
+# Task functions for the pool; module level so the worker processes can import them.
+
+
+def _die_once(engine: Engine, job: Job) -> Clip:
+    """Render, but the first time a marked sentence comes up, kill this worker mid-job."""
+    marker = Path(job.text.split("@")[1]) if "@" in job.text else None
+    if marker and not marker.exists():
+        marker.write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return engine.render(dataclasses.replace(job, text=job.text.split("@")[0]))
+
+
+def _echo_init(arg: object) -> object:
+    return arg
+
+
+def _behave(state: object, task: str) -> str:
+    if task == "segfault":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if task == "hang":
+        time.sleep(60)
+    if task == "raise":
+        raise SynthesisError("bad text")
+    return task.upper()
+
+
+def test_a_worker_killed_mid_job_costs_only_a_retry(tmp_path: Path) -> None:
+    model = voices.resolve_model("joe")
+    delivery = voices.load_profile().delivery("narration")
+    texts = ["First one.", f"The doomed sentence.@{tmp_path / 'killed'}", "Third.", "Fourth one."]
+    jobs = [Job(model, str(model.onnx), False, delivery, t) for t in texts]
+    results = workers.run(
+        jobs, init=_worker_init, init_arg=[], work=_die_once, processes=2, timeout_s=60
+    )
+    assert (tmp_path / "killed").exists()  # a worker really died
+    assert all(isinstance(r, Clip) and len(r.samples) > 0 for r in results)
+    assert results[1].duration_ms > results[2].duration_ms  # the retried one, in its place
+
+
+def test_the_pool_isolates_crashes_hangs_and_errors() -> None:
+    tasks = ["a", "segfault", "b", "hang", "raise", "c"]
+    seen: list[int] = []
+    results = workers.run(
+        tasks,
+        init=_echo_init,
+        init_arg=None,
+        work=_behave,
+        processes=2,
+        timeout_s=1.0,
+        on_done=lambda i, r: seen.append(i),
+    )
+    assert [results[i] for i in (0, 2, 5)] == ["A", "B", "C"]
+    crash, hang, raised = results[1], results[3], results[4]
+    assert isinstance(crash, workers.Failure) and crash.crashed and "died" in crash.message
+    assert isinstance(hang, workers.Failure) and hang.crashed and "timed out" in hang.message
+    assert isinstance(raised, workers.Failure) and not raised.crashed
+    assert isinstance(raised.error, SynthesisError)
+    assert sorted(seen) == list(range(6))
+
+
+def test_a_sentence_that_keeps_failing_is_reported_with_its_text(clip_cache: ClipCache) -> None:
+    cache = clip_cache
+    script = _script(("narration", ["Short one.", LONG * 3, "Short two."]))
+    with pytest.raises(SynthesisError, match=r"timed out after 1\.5 s.*The delegation, which"):
+        synthesize(script, voices.load_profile(), workers=2, cache=cache, timeout_s=1.5)
+    assert cache.info()[0] == 2  # the others were kept
+
+
+# Quote distinctness: median F0 and recognisability, measured on the same sentences.
+
+SENTENCES = [
+    "The president said the talks in Istanbul would continue next week.",
+    "We are ready for a ceasefire, but the killing must stop first.",
+    "Officials in Moscow did not respond to a request for comment.",
+    "This war can end only when the aggressor understands it cannot win.",
+]
+
+
+def median_f0(samples: np.ndarray, rate: int, fmin: float = 60, fmax: float = 400) -> float:
+    """Median F0 (Hz) of voiced 40 ms frames, by normalised autocorrelation."""
+    frame, hop = int(0.04 * rate), int(0.01 * rate)
+    lo, hi = int(rate / fmax), int(rate / fmin)
+    floor = 0.1 * float(np.sqrt(np.mean(samples**2)))
+    found = []
+    for start in range(0, len(samples) - frame, hop):
+        f = samples[start : start + frame] - samples[start : start + frame].mean()
+        if np.sqrt(np.mean(f**2)) < floor:
+            continue
+        ac = np.correlate(f, f, "full")[frame - 1 :]
+        ac = ac / ac[0]
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.5:
+            found.append(rate / lag)
+    return float(np.median(found))
+
+
+def recognise(clip: Clip, decoder: Decoder) -> str:
+    fmt = ["-f", "f32le", "-ar", str(clip.sample_rate), "-ac", "1"]
+    pcm = ffmpeg.run(
+        [*fmt, "-i", "pipe:0", "-ar", "16000", "-f", "s16le", "pipe:1"],
+        input=clip.samples.astype("<f4").tobytes(),
+    ).stdout
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    return hyp.hypstr if hyp else ""
+
+
+def word_errors(ref: str, hyp: str) -> tuple[int, int]:
+    """(edit distance in words, reference words)."""
+    r, h = re.findall(r"[a-z0-9']+", ref.lower()), re.findall(r"[a-z0-9']+", hyp.lower())
+    row = list(range(len(h) + 1))
+    for i in range(1, len(r) + 1):
+        prev, row[0] = row[0], i
+        for j in range(1, len(h) + 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
+    return row[len(h)], len(r)
+
+
+def test_quotes_sound_distinct_yet_stay_intelligible() -> None:
+    profile = voices.load_profile()
+    decoder = Decoder(samprate=16000, loglevel="FATAL")
+    stats = {}
+    for role in ("narration", "quote"):
+        clips = [say(s, profile, role) for s in SENTENCES]
+        f0 = median_f0(np.concatenate([c.samples for c in clips]), 22050)
+        errors = [
+            word_errors(s, recognise(c, decoder)) for s, c in zip(SENTENCES, clips, strict=True)
+        ]
+        stats[role] = (f0, sum(e for e, _ in errors) / sum(n for _, n in errors))
+    (f0_n, wer_n), (f0_q, wer_q) = stats["narration"], stats["quote"]
+    assert abs(f0_q - f0_n) / f0_n >= 0.10, stats
+    assert wer_q <= wer_n + 0.1, stats
+
+
+def test_check_profile_reports_every_role() -> None:
+    rows = check_profile(voices.load_profile())
+    assert [r for r, _, _ in rows] == ["disclaimer", "title", "heading", "narration", "quote"]
+    assert all(ok for _, ok, _ in rows), rows
+    quote = dict((r, m) for r, _, m in rows)["quote"]
+    assert "en_US-joe-medium" in quote and "pitch +3 st" in quote
+    broken = dataclasses.replace(
+        voices.load_profile(),
+        deliveries={
+            **voices.load_profile().deliveries,
+            "title": Delivery(model="xx_XX-missing-low"),
+            "quote": Delivery(speaker_id=4),
+        },
+    )
+    bad = {r: m for r, ok, m in check_profile(broken) if not ok}
+    assert set(bad) == {"title", "quote"}
+    assert "piper.download_voices xx_XX-missing-low" in bad["title"]
+    assert "speaker_id 4 is out of range" in bad["quote"]
+    with pytest.raises(VoiceError, match="out of range"):
+        say("Hello.", broken, "quote")
