@@ -14,10 +14,18 @@ class InputError(NarrateError):
 class FetchError(NarrateError):
     """A URL could not be fetched; `reason` is a short tag such as `HTTP 404` or `timed out`."""
 
-    def __init__(self, message: str, reason: str = "fetch failed", transient: bool = False):
+    def __init__(
+        self,
+        message: str,
+        reason: str = "fetch failed",
+        transient: bool = False,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.reason = reason
         self.transient = transient
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (Retry-After), if it said."""
 
 
 class ExtractionError(NarrateError):

@@ -5,6 +5,7 @@ Neither trafilatura nor feedparser is ever given a URL; they get what this modul
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import logging
 import re
@@ -95,6 +96,21 @@ def decode(content: bytes, content_type: str = "") -> str:
 def _browser_codec(name: str) -> str:
     # Browsers read latin-1 and ascii labels as windows-1252 (WHATWG Encoding Standard).
     return "cp1252" if name.lower() in ("iso-8859-1", "latin-1", "latin1", "us-ascii") else name
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def blocked_address(addr: str) -> bool:
@@ -223,6 +239,7 @@ def fetch(
                 f"HTTP {resp.status} from {url}",
                 f"HTTP {resp.status}",
                 transient=resp.status in _TRANSIENT_STATUS,
+                retry_after=retry_after(resp.headers.get("retry-after")),
             )
         response = Response(resp.status, url, body, hdrs)
         if kind == "page" and response.content_type and response.content_type not in _HTML_TYPES:

@@ -194,3 +194,10 @@ def test_read_source_file_and_missing(tmp_path) -> None:
     assert "Zürich" in read_source(str(page), OPEN).html
     with pytest.raises(InputError, match="no such file"):
         read_source(str(tmp_path / "missing.html"), OPEN)
+
+
+def test_retry_after_is_reported(http_server) -> None:
+    url = http_server.page("/busy", "slow down", status=429, **{"Retry-After": "120"})
+    with pytest.raises(FetchError) as err:
+        fetch(url, OPEN)
+    assert err.value.transient and err.value.retry_after == 120.0

@@ -1,0 +1,142 @@
+"""The `narrate feed` and `narrate serve` commands: parse, call batch/serve, print."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from narrate import batch
+from narrate.serve import DEFAULT_PORT, HOST, make_server
+
+_MARK = {
+    "published": "new",
+    "republished": "updated",
+    "unchanged": "same",
+    "skipped": "skipped",
+    "failed": "FAILED",
+    "waiting": "FAILED",
+    "quarantined": "FAILED",
+}
+
+
+@click.command()
+@click.argument("feeds", nargs=-1)
+@click.option(
+    "-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder."
+)
+@click.option("--base-url", metavar="URL", help="Public URL of the output folder.")
+@click.option("--limit", type=click.IntRange(min=1), help="Keep the newest N episodes.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Ignore items before DATE.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Synthesis processes [one per core].")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML settings (see narrate.example.toml); flags override it.",
+)
+@click.option("--voice", metavar="PROFILE", help="Voice profile name or TOML path.")
+@click.option("--no-disclaimer", is_flag=True, help="Do not speak the AI-voice disclaimer.")
+@click.option("--allow-private", is_flag=True, help="Allow loopback and private addresses.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def feed(
+    ctx: click.Context,
+    feeds: tuple[str, ...],
+    config_path: Path | None,
+    since: datetime | None,
+    no_disclaimer: bool,
+    allow_private: bool,
+    quiet: bool,
+    **flags: Any,
+) -> None:
+    """Narrate new and changed items of FEED... (RSS, Atom, JSON Feed, OPML) into a podcast."""
+    config = batch.load_config(
+        config_path,
+        feeds=feeds,
+        since=since.date() if since else None,
+        disclaimer=False if no_disclaimer else None,
+        allow_private=True if allow_private else None,
+        **flags,
+    )
+    quiet = quiet or bool(getattr(ctx.obj, "quiet", False))
+    with _progress(quiet) as progress:
+        summary = batch.run(config, progress)
+    click.echo(render_summary(summary))
+    ctx.exit(summary.exit_code)
+
+
+@click.command("serve")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True)
+def serve(folder: Path, port: int) -> None:
+    """Serve FOLDER (a `narrate feed` output) on 127.0.0.1 with byte ranges."""
+    server = make_server(folder, port)
+    url = f"http://{HOST}:{server.server_address[1]}/feed.xml"
+    click.echo(f"Serving {folder} at {url} (Ctrl-C stops)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def render_summary(summary: batch.RunSummary) -> str:
+    """The summary table: one line per feed, per item touched, then the totals."""
+    lines = []
+    for f in summary.feeds:
+        detail = f"{f.items} items" if f.status == "new" else f.detail
+        if f.status == "new" and f.detail:
+            detail += f"; {f.detail}"
+        lines.append(f"feed   {f.status:<9} {_cut(f.source, 60):<60} {detail}")
+    for i in (*summary.items, *summary.failed_earlier):
+        lines.append(f"{_MARK[i.outcome]:<7}{i.outcome:<12}{_cut(i.title, 50):<50} {i.detail}")
+    lines.append(
+        f"{summary.narrated} narrated, {summary.in_feed} in {summary.feed_path}, "
+        f"{summary.failed} failed, in {summary.elapsed_s:.1f} s"
+    )
+    return "\n".join(lines)
+
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[batch.ProgressFn | None]:
+    """A progress bar (items done/total, ETA), created once the number of items is known."""
+    if quiet:
+        yield None
+        return
+    bar: Any = None
+    seen = 0
+
+    def update(done: int, total: int, title: str) -> None:
+        nonlocal bar, seen
+        if total == 0:
+            return
+        if bar is None:
+            bar = click.progressbar(
+                length=total,
+                label="Narrating",
+                show_eta=True,
+                show_pos=True,
+                file=sys.stderr,
+                item_show_func=lambda t: _cut(t, 40) if t else None,
+            )
+            bar.__enter__()
+        bar.update(done - seen, title)
+        seen = done
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
