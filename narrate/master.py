@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import wave
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -279,3 +280,13 @@ def _integrated(stderr: bytes) -> float:
     if not found:
         raise AudioError("ffmpeg ebur128 printed no loudness summary; is this ffmpeg complete?")
     return float(found[-1])
+
+
+def write_wav(clip: Clip, out: Path) -> None:
+    """Write one clip as 16-bit PCM WAV atomically (for auditioning with `narrate say`)."""
+    pcm16 = (np.clip(_mono(clip), -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    with atomic_path(out) as tmp, wave.open(str(tmp), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(clip.sample_rate)
+        wav.writeframes(pcm16)

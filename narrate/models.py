@@ -223,4 +223,4 @@ class Episode:
     chapters: tuple[ChapterMark, ...]
     cues: tuple[Cue, ...]
     loudness_lufs: float
-    """Integrated loudness measured before encoding, after gain."""
+    """The file's integrated loudness (LUFS) as predicted before encoding."""

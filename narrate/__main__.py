@@ -1,0 +1,5 @@
+"""`python -m narrate` is the `narrate` command."""
+
+from narrate.cli import main
+
+main()

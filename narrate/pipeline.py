@@ -1,0 +1,116 @@
+"""Composes the stages: source → Page → Article → Script → clips → Timeline → Episode files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from narrate import extract, fetch, lexicon, master, segment, synthesize, tag, transcript, voices
+from narrate.config import DISCLAIMER, FetchLimits
+from narrate.errors import FetchError
+from narrate.files import atomic_path, write_text_atomic
+from narrate.models import ROLES, Episode, Page, Script
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (sentences done, sentences in all) as synthesis proceeds."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What one narration may vary; defaults are the documented ones."""
+
+    profile: str | None = None
+    """Voice profile name or path; None is voices/default.toml."""
+    disclaimer: str | None = DISCLAIMER
+    """Spoken first; None only when the user disables it explicitly."""
+    bitrate: str = "64k"
+    """MP3 bitrate (CBR)."""
+    workers: int | None = None
+    """Synthesis processes; None is one per core."""
+    cover: bool = True
+    """Fetch the page's lead image as cover art."""
+    lexicons: tuple[Path, ...] = ()
+    """User pronunciation lexicons, applied over the bundled one in order."""
+    limits: FetchLimits = field(default_factory=FetchLimits.from_env)
+
+
+def sidecars(out: Path) -> tuple[Path, Path]:
+    """The transcript and chapters files that go with an MP3."""
+    return out.with_suffix(".vtt"), out.with_suffix(".chapters.json")
+
+
+def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Script:
+    """Extract and segment a page; with `pronounce`, the lexicons shape the spoken text."""
+    script = segment.segment(extract.extract(page), disclaimer=opts.disclaimer)
+    if not pronounce:
+        return script
+    return lexicon.apply_to_script(script, lexicon.load_lexicon(script.lang, opts.lexicons))
+
+
+def script_from_html(html: str, url: str | None, opts: Options) -> Script:
+    """Extract and segment HTML that is already in hand (e.g. a feed item's content)."""
+    return script_from_page(Page(html=html, url=url), opts)
+
+
+def load_script(source: str, opts: Options, *, pronounce: bool = True) -> Script:
+    """Fetch or read a source, then extract and segment it."""
+    return script_from_page(fetch.read_source(source, opts.limits), opts, pronounce=pronounce)
+
+
+def narrate_script(
+    script: Script, out: Path, opts: Options, progress: Progress | None = None
+) -> Episode:
+    """Speak and master a script into out (MP3) plus its transcript and chapters files."""
+    profile = voices.load_profile(opts.profile).for_language(
+        script.lang, explicit=opts.profile is not None
+    )
+    clips = synthesize.synthesize(script, profile, workers=opts.workers, progress=progress)
+    timeline = master.assemble(script, clips, {role: profile.delivery(role) for role in ROLES})
+    cover = _cover(script.image, opts) if opts.cover else None
+    with atomic_path(out) as tmp:
+        loudness = master.encode(timeline, tmp, bitrate=opts.bitrate)
+        tag.write_tags(
+            tmp,
+            script,
+            timeline,
+            cover=cover[0] if cover else None,
+            cover_mime=cover[1] if cover else None,
+        )
+    vtt, chapters = sidecars(out)
+    write_text_atomic(vtt, transcript.render_vtt(timeline.cues))
+    write_text_atomic(chapters, transcript.render_chapters_json(timeline.chapters, script))
+    return Episode(
+        audio=out,
+        transcript=vtt,
+        chapters_json=chapters,
+        duration_ms=timeline.duration_ms,
+        chapters=timeline.chapters,
+        cues=timeline.cues,
+        loudness_lufs=loudness,
+    )
+
+
+def narrate_article(
+    source: str, out: Path, opts: Options, progress: Progress | None = None
+) -> Episode:
+    """The main job: a URL, file or `-` to a chaptered MP3."""
+    return narrate_script(load_script(source, opts), out, opts, progress)
+
+
+def _cover(url: str | None, opts: Options) -> tuple[bytes, str] | None:
+    """The lead image, best effort: a missing cover never fails an episode."""
+    if not url:
+        return None
+    try:
+        resp = fetch.fetch(url, opts.limits, kind="image")
+    except FetchError as exc:
+        log.warning("no cover image: %s", exc)
+        return None
+    if not resp.content_type.startswith("image/"):
+        log.warning("no cover image: %s is %s", url, resp.content_type or "untyped")
+        return None
+    return resp.content, resp.content_type
