@@ -108,9 +108,9 @@ def _cover(url: str | None, opts: Options) -> tuple[bytes, str] | None:
     try:
         resp = fetch.fetch(url, opts.limits, kind="image")
     except FetchError as exc:
-        log.warning("no cover image: %s", exc)
+        log.info("no cover image: %s", exc)
         return None
     if not resp.content_type.startswith("image/"):
-        log.warning("no cover image: %s is %s", url, resp.content_type or "untyped")
+        log.info("no cover image: %s is %s", url, resp.content_type or "untyped")
         return None
     return resp.content, resp.content_type

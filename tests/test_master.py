@@ -163,7 +163,7 @@ def test_assemble_rejects_a_script_with_no_sentences() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     shape=st.lists(
-        st.lists(st.lists(st.integers(8, 4000), min_size=1, max_size=3), max_size=3),
+        st.lists(st.lists(st.integers(80, 4000), min_size=1, max_size=3), max_size=3),
         min_size=1,
         max_size=4,
     ),
