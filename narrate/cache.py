@@ -6,7 +6,9 @@ import hashlib
 import json
 import logging
 import struct
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +32,8 @@ _AUDIO_FIELDS = (
     "gain_db",
 )
 """Delivery settings that change a clip's audio; pauses are added later, at mastering."""
+MASTERED_KEEP = 8
+"""Encoded episodes kept: enough for re-runs of recent articles, bounded in size."""
 
 
 def clip_key(fingerprint: str, delivery: Delivery, spoken: str) -> str:
@@ -39,41 +43,66 @@ def clip_key(fingerprint: str, delivery: Delivery, spoken: str) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def encode_clip(clip: Clip) -> bytes:
-    """A clip as bytes: header (rate, length, checksum, words) then float32 samples."""
-    audio = np.ascontiguousarray(clip.samples, dtype="<f4").tobytes()
-    header = json.dumps(
-        {
-            "sample_rate": clip.sample_rate,
-            "bytes": len(audio),
-            "sha256": hashlib.sha256(audio).hexdigest(),
-            "words": [[w.text, w.start_ms, w.end_ms] for w in clip.words],
-        },
-        ensure_ascii=False,
-    ).encode("utf-8")
-    return _HEAD.pack(_MAGIC, FORMAT, len(header)) + header + audio
+def _pack(header: dict[str, object], payload: bytes) -> bytes:
+    """Magic, format, a JSON header with the payload's length and checksum, then the payload."""
+    meta = {**header, "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+    head = json.dumps(meta, ensure_ascii=False).encode("utf-8")
+    return _HEAD.pack(_MAGIC, FORMAT, len(head)) + head + payload
 
 
-def decode_clip(data: bytes) -> Clip:
-    """The clip in `data`; ValueError when it is truncated, corrupt or of another format."""
+def _unpack(data: bytes) -> tuple[dict[str, Any], bytes]:
+    """(header, payload); ValueError when truncated, corrupt or of another format."""
     if len(data) < _HEAD.size:
         raise ValueError("truncated header")
     magic, fmt, size = _HEAD.unpack_from(data)
     if magic != _MAGIC or fmt != FORMAT:
-        raise ValueError("not a clip of this format")
+        raise ValueError("not an entry of this format")
     try:
         header = json.loads(data[_HEAD.size : _HEAD.size + size])
-        audio = data[_HEAD.size + size :]
-        if len(audio) != header["bytes"] or len(audio) % 4:
-            raise ValueError(f"{len(audio)} audio bytes, header says {header['bytes']}")
-        if hashlib.sha256(audio).hexdigest() != header["sha256"]:
+        payload = data[_HEAD.size + size :]
+        if len(payload) != header["bytes"]:
+            raise ValueError(f"{len(payload)} bytes, header says {header['bytes']}")
+        if hashlib.sha256(payload).hexdigest() != header["sha256"]:
             raise ValueError("checksum mismatch")
+    except (KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"bad header: {exc}") from exc
+    return header, payload
+
+
+def encode_clip(clip: Clip) -> bytes:
+    """A clip as bytes: header (rate, length, checksum, words) then float32 samples."""
+    audio = np.ascontiguousarray(clip.samples, dtype="<f4").tobytes()
+    words = [[w.text, w.start_ms, w.end_ms] for w in clip.words]
+    return _pack({"sample_rate": clip.sample_rate, "words": words}, audio)
+
+
+def decode_clip(data: bytes) -> Clip:
+    """The clip in `data`; ValueError when it is truncated, corrupt or of another format."""
+    header, audio = _unpack(data)
+    if len(audio) % 4:
+        raise ValueError(f"{len(audio)} audio bytes is not whole float32 samples")
+    try:
         words = tuple(Word(str(t), int(s), int(e)) for t, s, e in header["words"])
         rate = int(header["sample_rate"])
-    except (KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"bad header: {exc}") from exc
     samples = np.frombuffer(audio, dtype="<f4").astype(np.float32)
     return Clip(samples=samples, sample_rate=rate, words=words)
+
+
+def mastered_key(samples: np.ndarray, sample_rate: int, settings: str) -> str:
+    """The key of an encoded episode: its exact signal and the encoder settings."""
+    digest = hashlib.sha256(f"{FORMAT}|{sample_rate}|{settings}|".encode())
+    digest.update(np.ascontiguousarray(samples, dtype="<f4").tobytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Mastered:
+    """An encoded, untagged episode kept for re-narration of an unchanged article."""
+
+    audio: bytes = field(repr=False)
+    loudness_lufs: float
 
 
 class ClipCache:
@@ -87,6 +116,7 @@ class ClipCache:
         self.root = Path(root) if root is not None else config.cache_dir()
         self.clips = self.root / "clips"
         self.models = self.root / "models"
+        self.mastered = self.root / "mastered"
 
     def path(self, key: str) -> Path:
         """Where the clip of `key` lives."""
@@ -116,17 +146,49 @@ class ClipCache:
         except OSError as exc:
             log.warning("cannot cache clip in %s: %s", self.clips, exc)
 
+    def get_mastered(self, key: str) -> Mastered | None:
+        """The encoded episode of `key`, or None on a miss or a corrupt entry."""
+        path = self.mastered / f"{key}.mp3x"
+        try:
+            header, audio = _unpack(path.read_bytes())
+            return Mastered(audio, float(header["loudness_lufs"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("discarding cached episode %s: %s", path.name, exc)
+            path.unlink(missing_ok=True)
+            return None
+
+    def put_mastered(self, key: str, mastered: Mastered) -> None:
+        """Keep an encoded episode, dropping the oldest beyond MASTERED_KEEP."""
+        try:
+            write_bytes_atomic(
+                self.mastered / f"{key}.mp3x",
+                _pack({"loudness_lufs": mastered.loudness_lufs}, mastered.audio),
+            )
+            entries = sorted(self.mastered.glob("*.mp3x"), key=lambda p: p.stat().st_mtime)
+            for old in entries[:-MASTERED_KEEP]:
+                old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot cache the encoded episode in %s: %s", self.mastered, exc)
+
     def info(self) -> tuple[int, int]:
         """(clips, bytes) held, derived model files included in the bytes."""
         sizes = [p.stat().st_size for p in self.clips.glob("*/*.clip")]
-        extra = [p.stat().st_size for p in self.models.glob("*") if p.is_file()]
+        extra = [
+            p.stat().st_size
+            for folder in (self.models, self.mastered)
+            for p in folder.glob("*")
+            if p.is_file()
+        ]
         return len(sizes), sum(sizes) + sum(extra)
 
     def clear(self) -> int:
-        """Remove every cached clip and derived model file; return how many clips."""
-        for path in self.models.glob("*"):
-            if path.is_file():
-                path.unlink(missing_ok=True)
+        """Remove every cached clip, derived model and encoded episode; return how many clips."""
+        for folder in (self.models, self.mastered):
+            for path in folder.glob("*"):
+                if path.is_file():
+                    path.unlink(missing_ok=True)
         count = 0
         for path in self.clips.glob("*/*.clip"):
             path.unlink(missing_ok=True)

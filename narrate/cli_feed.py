@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from narrate import batch
 from narrate.serve import DEFAULT_PORT, HOST, make_server
+
+if TYPE_CHECKING:
+    from narrate import batch
 
 _MARK = {
     "published": "new",
@@ -56,6 +58,8 @@ def feed(
     **flags: Any,
 ) -> None:
     """Narrate new and changed items of FEED... (RSS, Atom, JSON Feed, OPML) into a podcast."""
+    from narrate import batch  # feedparser and SQLite load only for this command
+
     config = batch.load_config(
         config_path,
         feeds=feeds,

@@ -36,6 +36,8 @@ TARGET_LUFS_MONO = -19.0
 """Integrated loudness of a mono episode (the mono equivalent of −16 LUFS stereo)."""
 TRUE_PEAK_DBTP = -1.0
 """Ceiling for the encoded file's true peak."""
+VERSION = 1
+"""Bumped when encode() would turn the same signal into different audio."""
 
 # The limiter works on sample peaks; inter-sample peaks and MP3 quantisation add up to ~0.5 dB
 # on speech, so it holds 1 dB under the true-peak ceiling (speech files measure ≈ −2 dBTP).

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from narrate import extract, fetch, lexicon, master, segment, synthesize, tag, transcript, voices
+from narrate.cache import ClipCache, Mastered, mastered_key
 from narrate.config import DISCLAIMER, FetchLimits
 from narrate.errors import FetchError
 from narrate.files import atomic_path, write_text_atomic
-from narrate.models import ROLES, Episode, Page, Script
+from narrate.models import ROLES, Episode, Page, Script, Timeline
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def narrate_script(
     timeline = master.assemble(script, clips, {role: profile.delivery(role) for role in ROLES})
     cover = _cover(script.image, opts) if opts.cover else None
     with atomic_path(out) as tmp:
-        loudness = master.encode(timeline, tmp, bitrate=opts.bitrate)
+        loudness = _encode(timeline, tmp, opts.bitrate)
         tag.write_tags(
             tmp,
             script,
@@ -99,6 +100,18 @@ def narrate_article(
 ) -> Episode:
     """The main job: a URL, file or `-` to a chaptered MP3."""
     return narrate_script(load_script(source, opts), out, opts, progress)
+
+
+def _encode(timeline: Timeline, dest: Path, bitrate: str) -> float:
+    """Encode, or reuse the encoding of an identical signal: no encode for an unchanged article."""
+    store = ClipCache()
+    key = mastered_key(timeline.samples, timeline.sample_rate, f"mp3 {bitrate} {master.VERSION}")
+    if hit := store.get_mastered(key):
+        dest.write_bytes(hit.audio)
+        return hit.loudness_lufs
+    loudness = master.encode(timeline, dest, bitrate=bitrate)
+    store.put_mastered(key, Mastered(dest.read_bytes(), loudness))
+    return loudness
 
 
 def _cover(url: str | None, opts: Options) -> tuple[bytes, str] | None:

@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from narrate import voices
-from narrate.cache import ClipCache, clip_key, decode_clip, encode_clip
+from narrate.cache import (
+    MASTERED_KEEP,
+    ClipCache,
+    Mastered,
+    clip_key,
+    decode_clip,
+    encode_clip,
+    mastered_key,
+)
 from narrate.models import Chapter, Clip, Delivery, Script, Segment, Sentence, Word
 from narrate.synthesize import synthesize
 
@@ -143,3 +151,26 @@ def test_a_profile_change_to_one_role_keeps_the_others(clip_cache: ClipCache) ->
     seen: list[tuple[int, int]] = []
     synthesize(_script("Steady."), louder, cache=cache, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(1, 1)]
+
+
+def test_mastered_episodes_round_trip_and_stay_bounded(tmp_path: Path) -> None:
+    store = ClipCache(tmp_path)
+    keys = [mastered_key(np.full(100, i, np.float32), 22050, "mp3 64k") for i in range(12)]
+    assert len(set(keys)) == 12
+    for i, key in enumerate(keys):
+        store.put_mastered(key, Mastered(bytes([i]) * 1000, -19.0 - i / 10))
+        os.utime(store.mastered / f"{key}.mp3x", (1000 + i, 1000 + i))
+    assert store.get_mastered(keys[0]) is None
+    hit = store.get_mastered(keys[-1])
+    assert hit is not None and hit.audio == bytes([11]) * 1000 and hit.loudness_lufs == -20.1
+    assert len(list(store.mastered.glob("*.mp3x"))) == MASTERED_KEEP
+
+
+def test_a_torn_mastered_entry_is_a_miss(tmp_path: Path) -> None:
+    store = ClipCache(tmp_path)
+    key = mastered_key(np.zeros(10, np.float32), 22050, "mp3 64k")
+    store.put_mastered(key, Mastered(b"x" * 5000, -19.0))
+    path = store.mastered / f"{key}.mp3x"
+    path.write_bytes(path.read_bytes()[:-10])
+    assert store.get_mastered(key) is None
+    assert not path.exists()
