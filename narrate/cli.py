@@ -29,6 +29,43 @@ class State:
         self.verbose = verbose
         self.debug = debug
 
+    def apply(self) -> None:
+        """Set narrate's log level from the flags (only the CLI sets levels)."""
+        levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+        level = logging.ERROR if self.quiet else levels[min(self.verbose, 2)]
+        logging.getLogger().setLevel(logging.DEBUG if self.debug else level)
+
+
+def _verbosity(f: Callable[..., Any]) -> Callable[..., Any]:
+    """-q/-v after the command name too: `narrate article URL -o x.mp3 -v` is how people type."""
+
+    def quiet(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.find_object(State).quiet = True
+            ctx.find_object(State).apply()
+
+    def verbose(ctx: click.Context, _: click.Parameter, value: int) -> None:
+        if value:
+            ctx.find_object(State).verbose += value
+            ctx.find_object(State).apply()
+
+    f = click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=quiet,
+        help="Only errors; no progress bar.",
+    )(f)
+    return click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        callback=verbose,
+        help="Say what each stage did (-vv: debug).",
+    )(f)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(VERSION, prog_name="narrate")
@@ -38,15 +75,9 @@ class State:
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, verbose: int, debug: bool) -> None:
     """Turn news articles into narrated, chaptered MP3s with local Piper voices."""
-    level = (
-        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    )
-    if debug:
-        level = logging.DEBUG
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     ctx.obj = State(quiet, verbose, debug)
+    ctx.obj.apply()
 
 
 def _options(
@@ -96,6 +127,7 @@ def _source_options(f: Callable[..., Any]) -> Callable[..., Any]:
     help="List the names and acronyms espeak-ng has no entry for, most frequent first.",
 )
 @_source_options
+@_verbosity
 def script(source: str, fmt: str, unknown_words: bool, **kw: Any) -> None:
     """Print the narration script of SOURCE (URL, HTML file or -)."""
     from narrate import lexicon
@@ -126,6 +158,7 @@ def script(source: str, fmt: str, unknown_words: bool, **kw: Any) -> None:
 @click.option("--workers", type=click.IntRange(1, 64), help="Synthesis processes [one per core].")
 @click.option("--no-cover", is_flag=True, help="Do not fetch the page's image as cover art.")
 @_source_options
+@_verbosity
 @click.pass_obj
 def article(
     state: State,

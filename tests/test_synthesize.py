@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pocketsphinx import Decoder
 
-from narrate import ffmpeg, voices, workers
+from narrate import voices, workers
 from narrate.cache import ClipCache
 from narrate.errors import SynthesisError, VoiceError
 from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
@@ -27,6 +26,7 @@ from narrate.synthesize import (
     split_long,
     synthesize,
 )
+from tests.audio_helpers import median_f0, recognise, recogniser, word_errors
 
 LONG = " ".join(
     [
@@ -215,51 +215,9 @@ SENTENCES = [
 ]
 
 
-def median_f0(samples: np.ndarray, rate: int, fmin: float = 60, fmax: float = 400) -> float:
-    """Median F0 (Hz) of voiced 40 ms frames, by normalised autocorrelation."""
-    frame, hop = int(0.04 * rate), int(0.01 * rate)
-    lo, hi = int(rate / fmax), int(rate / fmin)
-    floor = 0.1 * float(np.sqrt(np.mean(samples**2)))
-    found = []
-    for start in range(0, len(samples) - frame, hop):
-        f = samples[start : start + frame] - samples[start : start + frame].mean()
-        if np.sqrt(np.mean(f**2)) < floor:
-            continue
-        ac = np.correlate(f, f, "full")[frame - 1 :]
-        ac = ac / ac[0]
-        lag = lo + int(np.argmax(ac[lo:hi]))
-        if ac[lag] > 0.5:
-            found.append(rate / lag)
-    return float(np.median(found))
-
-
-def recognise(clip: Clip, decoder: Decoder) -> str:
-    fmt = ["-f", "f32le", "-ar", str(clip.sample_rate), "-ac", "1"]
-    pcm = ffmpeg.run(
-        [*fmt, "-i", "pipe:0", "-ar", "16000", "-f", "s16le", "pipe:1"],
-        input=clip.samples.astype("<f4").tobytes(),
-    ).stdout
-    decoder.start_utt()
-    decoder.process_raw(pcm, full_utt=True)
-    decoder.end_utt()
-    hyp = decoder.hyp()
-    return hyp.hypstr if hyp else ""
-
-
-def word_errors(ref: str, hyp: str) -> tuple[int, int]:
-    """(edit distance in words, reference words)."""
-    r, h = re.findall(r"[a-z0-9']+", ref.lower()), re.findall(r"[a-z0-9']+", hyp.lower())
-    row = list(range(len(h) + 1))
-    for i in range(1, len(r) + 1):
-        prev, row[0] = row[0], i
-        for j in range(1, len(h) + 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
-    return row[len(h)], len(r)
-
-
 def test_quotes_sound_distinct_yet_stay_intelligible() -> None:
     profile = voices.load_profile()
-    decoder = Decoder(samprate=16000, loglevel="FATAL")
+    decoder = recogniser()
     stats = {}
     for role in ("narration", "quote"):
         clips = [say(s, profile, role) for s in SENTENCES]

@@ -1,0 +1,198 @@
+"""The real `narrate` command in a subprocess: sources (file, stdin, HTTP), outputs, and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import pytest
+from mutagen.id3 import ID3
+
+from narrate.config import DISCLAIMER
+from narrate.models import Clip
+from tests.audio_helpers import decode, parse_vtt, recognise, recogniser
+from tests.conftest import SAMPLE
+
+SHORT = Path(__file__).parent / "fixtures" / "pages" / "short-article.html"
+
+
+def narrate(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None):
+    """Run the installed CLI as a user would; returns the CompletedProcess (text mode)."""
+    return subprocess.run(
+        [sys.executable, "-m", "narrate", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_script_is_the_same_from_a_file_stdin_and_http(http_server) -> None:
+    html = SAMPLE.read_bytes()
+    url = http_server.page("/news/story.html", html)
+    runs = [
+        narrate("script", str(SAMPLE), "--format", "json"),
+        narrate("script", "-", "--format", "json", stdin=html),
+        narrate("script", url, "--format", "json", "--allow-private"),
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    scripts = [json.loads(run.stdout) for run in runs]
+    assert scripts[0]["chapters"] == scripts[1]["chapters"] == scripts[2]["chapters"]
+    assert [c["title"] for c in scripts[0]["chapters"][1:]] == [
+        "Why It Matters",
+        "What To Know",
+        "What People Are Saying",
+        "What Happens Next",
+    ]
+    first = scripts[0]["chapters"][0]["segments"][0]
+    assert (first["role"], first["text"]) == ("disclaimer", DISCLAIMER)
+
+
+def test_text_format_matches_the_golden_script() -> None:
+    run = narrate("script", str(SAMPLE))
+    golden = SAMPLE.with_suffix(".script.txt").read_text(encoding="utf-8")
+    assert run.returncode == 0 and run.stdout.decode() == golden
+
+
+def test_disclaimer_text_and_opt_out() -> None:
+    custom = narrate("script", str(SHORT), "--format", "json", "--disclaimer", "A robot reads.")
+    off = narrate("script", str(SHORT), "--format", "json", "--no-disclaimer")
+    first = json.loads(custom.stdout)["chapters"][0]["segments"][0]
+    assert first["role"] == "disclaimer" and first["text"] == "A robot reads."
+    roles = [s["role"] for c in json.loads(off.stdout)["chapters"] for s in c["segments"]]
+    assert "disclaimer" not in roles and roles[0] == "title"
+
+
+def _bad_inputs(tmp: Path, server) -> dict[str, list[str]]:
+    (tmp / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20)
+    (tmp / "empty.html").write_text("")
+    (tmp / "nav.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    return {
+        "missing file": ["script", str(tmp / "nope.html")],
+        "not HTML": ["script", str(tmp / "image.png")],
+        "empty page": ["script", str(tmp / "empty.html")],
+        "no article": ["script", str(tmp / "nav.html")],
+        "unreachable": ["script", "http://127.0.0.1:9/story", "--allow-private"],
+        "HTTP 404": ["script", server.url("/gone"), "--allow-private"],
+        "blocked": ["script", server.url("/gone")],
+        "bad scheme": ["script", "ftp://example.com/story"],
+        "bad voice": ["article", str(SHORT), "-o", str(tmp / "x.mp3"), "--voice", "nobody"],
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing file",
+        "not HTML",
+        "empty page",
+        "no article",
+        "unreachable",
+        "HTTP 404",
+        "blocked",
+        "bad scheme",
+        "bad voice",
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(case: str, tmp_path: Path, http_server) -> None:
+    run = narrate(*_bad_inputs(tmp_path, http_server)[case])
+    err = run.stderr.decode()
+    assert run.returncode != 0
+    assert err.startswith("Error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err and run.stdout == b""
+    assert not (tmp_path / "x.mp3").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    run = narrate("--debug", "script", str(tmp_path / "nope.html"))
+    assert run.returncode != 0 and b"Traceback" in run.stderr
+
+
+@pytest.mark.slow
+def test_article_writes_a_chaptered_mp3_with_transcript(tmp_path: Path, http_server) -> None:
+    url = http_server.page("/harbour.html", SHORT.read_bytes())
+    out = tmp_path / "deep" / "story.mp3"
+    run = narrate("article", url, "-o", str(out), "--allow-private", "-v")
+    assert run.returncode == 0, run.stderr
+    err = run.stderr.decode()
+    assert "script: 2 chapters" in err and f"Wrote {out}" in err
+    tags = ID3(out)
+    assert tags["TIT2"].text == ["Harbour Bridge Reopens After Repairs"]
+    assert [tags[k].element_id for k in sorted(tags.keys()) if k.startswith("CHAP")]
+    chapters = json.loads(out.with_suffix(".chapters.json").read_text())["chapters"]
+    assert [c["title"] for c in chapters] == [
+        "Harbour Bridge Reopens After Repairs",
+        "What Officials Said",
+    ]
+    cues = parse_vtt(out.with_suffix(".vtt").read_text())
+    assert cues[0].voice == "disclaimer" and cues[0].start_ms >= 300
+    assert {c.voice for c in cues} == {"disclaimer", "title", "narration", "heading", "quote"}
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "story.chapters.json",
+        "story.mp3",
+        "story.vtt",
+    ]
+
+
+@pytest.mark.slow
+def test_the_first_seconds_say_the_voice_is_ai_generated(tmp_path: Path) -> None:
+    out = tmp_path / "story.mp3"
+    assert narrate("-q", "article", str(SHORT), "-o", str(out)).returncode == 0
+    rate = 22050
+    first = decode(out)[: 10 * rate]
+    heard = recognise(Clip(first, rate), recogniser())
+    # pocketsphinx on synthetic speech is rough: ask for most of the disclaimer's words, in order.
+    assert in_order(DISCLAIMER, heard) >= 0.5, heard
+    assert "harbour" not in heard.split()[:4], heard
+
+
+def in_order(ref: str, hyp: str) -> float:
+    """Share of ref's words that hyp says in the same order (longest common subsequence)."""
+    r, h = ref.lower().replace("-", " ").split(), hyp.lower().split()
+    r = [w.strip(".,") for w in r]
+    row = [0] * (len(h) + 1)
+    for word in r:
+        prev = 0
+        for j, heard in enumerate(h, 1):
+            prev, row[j] = row[j], prev + 1 if word == heard else max(row[j], row[j - 1])
+    return row[-1] / len(r)
+
+
+@pytest.mark.slow
+def test_quiet_run_prints_nothing_and_a_failed_run_keeps_the_old_file(tmp_path: Path) -> None:
+    out = tmp_path / "story.mp3"
+    run = narrate("-q", "article", str(SHORT), "-o", str(out))
+    assert run.returncode == 0 and run.stdout == b"" and run.stderr == b""
+    before = out.read_bytes()
+    broken = tmp_path / "broken.html"
+    broken.write_text("<html><body><nav>Home</nav></body></html>")
+    assert narrate("-q", "article", str(broken), "-o", str(out)).returncode != 0
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "broken.html",
+        "story.chapters.json",
+        "story.mp3",
+        "story.vtt",
+    ]
+
+
+def test_say_voices_lexicon_and_cache_commands(tmp_path: Path) -> None:
+    wav = tmp_path / "hello.wav"
+    run = narrate("say", "Hello there.", "--role", "quote", "-o", str(wav))
+    assert run.returncode == 0, run.stderr
+    with wave.open(str(wav)) as w:
+        assert w.getframerate() == 22050 and w.getnframes() > 22050 // 2
+    listing = narrate("voices").stdout.decode()
+    assert "default" in listing and "en_US-joe-medium" in listing
+    without, with_ = (
+        line.split(":", 1)[1].strip()
+        for line in narrate("lexicon", "show", "Peskov").stdout.decode().splitlines()
+    )
+    assert without and with_ and without != with_
+    assert "clips" in narrate("cache", "info").stdout.decode()
