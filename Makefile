@@ -29,9 +29,11 @@ test: lint
 
 bench: install
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_synthesis.py
 
 eval: install
 	$(BIN)/python scripts/eval_extract.py
+	$(BIN)/python scripts/eval_feeds.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis

@@ -43,6 +43,12 @@ _MARK = {
     help="TOML settings (see narrate.example.toml); flags override it.",
 )
 @click.option("--voice", metavar="PROFILE", help="Voice profile name or TOML path.")
+@click.option(
+    "--lexicon",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+    help="A pronunciation lexicon (TOML) over the bundled one; repeatable.",
+)
 @click.option("--no-disclaimer", is_flag=True, help="Do not speak the AI-voice disclaimer.")
 @click.option("--allow-private", is_flag=True, help="Allow loopback and private addresses.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -55,6 +61,7 @@ def feed(
     no_disclaimer: bool,
     allow_private: bool,
     quiet: bool,
+    lexicon: tuple[str, ...],
     **flags: Any,
 ) -> None:
     """Narrate new and changed items of FEED... (RSS, Atom, JSON Feed, OPML) into a podcast."""
@@ -66,6 +73,7 @@ def feed(
         since=since.date() if since else None,
         disclaimer=False if no_disclaimer else None,
         allow_private=True if allow_private else None,
+        lexicon=list(lexicon) or None,
         **flags,
     )
     quiet = quiet or bool(getattr(ctx.obj, "quiet", False))

