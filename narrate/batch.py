@@ -448,6 +448,11 @@ def _process(
         return _fail(db, item, config, now, exc, True)
     except NarrateError as exc:
         return _fail(db, item, config, now, exc, False)
+    except OSError as exc:
+        # A full disk or an I/O error: files already published stay; the item is retried later.
+        where = exc.filename2 or exc.filename or "the episode files"
+        error = NarrateError(f"cannot write {where}: {exc.strerror or exc}")
+        return _fail(db, item, config, now, error, True)
     except Exception as exc:
         log.exception("unexpected error narrating %s", item.title)
         return _fail(db, item, config, now, exc, True)
@@ -625,16 +630,22 @@ def _publish(db: State, config: BatchConfig, sources: Sequence[str], now: dateti
     keep = ready[: config.limit] if config.limit is not None else ready
     dropped = ready[len(keep) :]
     show = channel(db, config, sources)
-    if config.image is None:
-        cover = podcast.cover_png(show.title)
-        path = out / COVER_FILE
-        if not path.is_file() or path.read_bytes() != cover:
-            write_bytes_atomic(path, cover)
     entries = [_entry(config, item) for item in keep]
     document = podcast.render(show, entries)
     target = out / FEED_FILE
-    if not target.is_file() or target.read_bytes() != document:
-        write_bytes_atomic(target, document)
+    try:
+        if config.image is None:
+            cover = podcast.cover_png(show.title)
+            path = out / COVER_FILE
+            if not path.is_file() or path.read_bytes() != cover:
+                write_bytes_atomic(path, cover)
+        if not target.is_file() or target.read_bytes() != document:
+            write_bytes_atomic(target, document)
+    except OSError as exc:
+        where = exc.filename2 or exc.filename or target
+        raise NarrateError(
+            f"cannot write {where}: {exc.strerror or exc}; the previous feed stays"
+        ) from exc
     # The feed listing them is in place: only now are they published and old files unused.
     with db.transaction():
         db.mark_published([i.guid for i in keep if i.status == "narrated"], now_iso(now))

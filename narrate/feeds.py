@@ -28,12 +28,15 @@ import feedparser
 from narrate.config import FetchLimits
 from narrate.errors import InputError
 from narrate.fetch import decode, fetch
+from narrate.normalise import clean
 
 log = logging.getLogger(__name__)
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$", re.I)
 _SPACE = re.compile(r"\s+")
+_CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -285,9 +288,15 @@ def parse_feed(
     headers = {"content-location": base_url} if base_url else {}
     if content_type:
         headers["content-type"] = content_type
-    parsed: Any = feedparser.parse(
-        io.BytesIO(data), response_headers=headers, sanitize_html=True, resolve_relative_uris=True
-    )
+    try:
+        parsed: Any = feedparser.parse(
+            io.BytesIO(_CHARREF.sub(_safe_charref, data)),
+            response_headers=headers,
+            sanitize_html=True,
+            resolve_relative_uris=True,
+        )
+    except Exception as exc:  # feedparser's lenient parser has more failure modes than it documents
+        raise InputError(f"{source}: cannot read the feed ({type(exc).__name__}: {exc})") from exc
     meta = parsed.get("feed", {})
     version = parsed.get("version") or ""
     problem = _bozo_message(parsed)
@@ -315,6 +324,13 @@ def parse_feed(
         kind=version or "unknown",
         warning=problem,
     )
+
+
+def _safe_charref(m: re.Match[bytes]) -> bytes:
+    """A character reference that no Unicode string can hold (surrogate, NUL, too big): U+FFFD."""
+    ref = m.group(1)
+    code = int(ref[1:], 16) if ref[:1] in b"xX" else int(ref)
+    return m.group(0) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
 
 
 def _bozo_message(parsed: Mapping[str, Any]) -> str | None:
@@ -409,7 +425,9 @@ def _parse_json(data: bytes, source: str, base_url: str | None) -> Feed:
         title = _clean(_str(item.get("title"))) or summary[:80] or (link or "")
         raw = item.get("id")
         raw_id = (
-            str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+            _str(str(raw)).strip()
+            if isinstance(raw, str | int) and not isinstance(raw, bool)
+            else ""
         )
         if not (raw_id or link or html):
             return None
@@ -434,12 +452,13 @@ def _author(obj: Mapping[str, Any]) -> str | None:
     people = obj.get("authors")
     if not isinstance(people, list):
         people = [obj.get("author")]
-    names = [_str(p.get("name")) for p in people if isinstance(p, dict) and p.get("name")]
-    return ", ".join(names) or None
+    names = [_clean(p.get("name")) for p in people if isinstance(p, dict)]
+    return ", ".join(n for n in names if n) or None
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    # JSON's \\ud800 escapes give lone surrogates, which no file or database can store.
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else ""
 
 
 def _escape_text(text: str) -> str:
@@ -447,7 +466,7 @@ def _escape_text(text: str) -> str:
 
 
 def _clean(text: Any) -> str:
-    return _SPACE.sub(" ", html_to_text(text)).strip() if isinstance(text, str) else ""
+    return clean(html_to_text(_str(text)))
 
 
 def _absolute(link: str | None, base: str | None) -> str | None:

@@ -242,6 +242,11 @@ def fetch(
                 retry_after=retry_after(resp.headers.get("retry-after")),
             )
         response = Response(resp.status, url, body, hdrs)
+        if kind == "page" and not body.strip():
+            # Often a server mid-deploy or a cache glitch: worth another try later.
+            raise FetchError(
+                f"{url} answered {resp.status} with an empty page", "empty response", True
+            )
         if kind == "page" and response.content_type and response.content_type not in _HTML_TYPES:
             raise FetchError(f"not HTML ({response.content_type}): {url}", "not HTML")
         return response

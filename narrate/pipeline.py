@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from narrate import extract, fetch, lexicon, master, segment, synthesize, tag, transcript, voices
+from narrate import workers as pool
 from narrate.cache import ClipCache, Mastered, mastered_key
 from narrate.config import DISCLAIMER, FetchLimits
-from narrate.errors import FetchError
+from narrate.errors import FetchError, InputError, NarrateError
 from narrate.files import atomic_path, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Script, Timeline
 
@@ -18,6 +20,18 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """Called with (sentences done, sentences in all) as synthesis proceeds."""
+
+EXTRACT_TIMEOUT_S = 60.0
+"""Wall-clock bound on extracting and segmenting one page (a 20 MB page takes ≈11 s)."""
+EXTRACT_MEMORY_MB = 2048
+"""Address-space bound on the extraction worker (a 20 MB page peaks near 700 MB)."""
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ[name])
+    except (KeyError, ValueError):
+        return default
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,14 @@ class Options:
     lexicons: tuple[Path, ...] = ()
     """User pronunciation lexicons, applied over the bundled one in order."""
     limits: FetchLimits = field(default_factory=FetchLimits.from_env)
+    extract_timeout_s: float = field(
+        default_factory=lambda: _env_number("NARRATE_EXTRACT_TIMEOUT", EXTRACT_TIMEOUT_S)
+    )
+    """Seconds one page may take to extract (NARRATE_EXTRACT_TIMEOUT)."""
+    extract_memory_mb: int = field(
+        default_factory=lambda: int(_env_number("NARRATE_EXTRACT_MEMORY_MB", EXTRACT_MEMORY_MB))
+    )
+    """Memory the extraction worker may map (NARRATE_EXTRACT_MEMORY_MB; 0: no limit)."""
 
 
 def sidecars(out: Path) -> tuple[Path, Path]:
@@ -46,10 +68,58 @@ def sidecars(out: Path) -> tuple[Path, Path]:
 
 def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Script:
     """Extract and segment a page; with `pronounce`, the lexicons shape the spoken text."""
-    script = segment.segment(extract.extract(page), disclaimer=opts.disclaimer)
+    script = _isolated_script(page, opts)
     if not pronounce:
         return script
     return lexicon.apply_to_script(script, lexicon.load_lexicon(script.lang, opts.lexicons))
+
+
+def _page_script(_state: None, task: tuple[Page, str | None]) -> Script:
+    page, disclaimer = task
+    return segment.segment(extract.extract(page), disclaimer=disclaimer)
+
+
+def _no_state(_arg: None) -> None:
+    return None
+
+
+def _isolated_script(page: Page, opts: Options) -> Script:
+    """Extract and segment in a worker process, bounded in time and memory."""
+    # A page that hangs, crashes or exhausts the HTML parser fails alone, with its reason.
+    source = page.url or "the page"
+    try:
+        [outcome] = pool.run(
+            [(page, opts.disclaimer)],
+            init=_no_state,
+            init_arg=None,
+            work=_page_script,
+            processes=1,
+            timeout_s=opts.extract_timeout_s,
+            retries=0,  # the same page would fail the same way again
+            memory_bytes=opts.extract_memory_mb * 1024 * 1024 or None,
+            preload=[__name__],
+        )
+    except pool.PoolError as exc:
+        raise NarrateError(f"cannot start the extraction worker: {exc}") from exc
+    if not isinstance(outcome, pool.Failure):
+        return outcome
+    error = outcome.error
+    if isinstance(error, NarrateError):
+        raise error
+    if isinstance(error, MemoryError):
+        raise InputError(
+            f"extracting {source} needed more than {opts.extract_memory_mb} MB "
+            "(NARRATE_EXTRACT_MEMORY_MB raises the limit)"
+        )
+    if outcome.crashed and "timed out" in outcome.message:
+        raise InputError(
+            f"extracting {source} took longer than {opts.extract_timeout_s:g} s "
+            "(NARRATE_EXTRACT_TIMEOUT raises the limit)"
+        )
+    if outcome.crashed:
+        raise InputError(f"the extractor crashed on {source} ({outcome.message})")
+    what = f"{type(error).__name__}: {error}" if error is not None else outcome.message
+    raise InputError(f"cannot extract {source}: {what}")
 
 
 def script_from_html(html: str, url: str | None, opts: Options) -> Script:

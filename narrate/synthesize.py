@@ -32,6 +32,8 @@ SPLIT_CHARS = 400
 """Longer sentences are split at clauses, then words: memory grows with utterance length."""
 TASK_TIMEOUT_S = 120.0
 """A worker still busy with one sentence after this long is killed and the sentence fails."""
+MEMORY_MB = 4096
+"""Address-space cap per synthesis worker; one holding the joe voice maps ≈1.4 GB at its peak."""
 IN_PROCESS_MAX = 2
 """Up to this many sentences to synthesise, skip the worker pool and its start-up."""
 CHECK_TEXT = "Testing, one two three."
@@ -377,6 +379,7 @@ def _run_pool(
             work=_worker_render,
             processes=processes or os.cpu_count(),
             timeout_s=timeout_s,
+            memory_bytes=MEMORY_MB * 1024 * 1024,
             preload=[__name__],
             on_done=on_done,
         )

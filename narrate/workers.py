@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import resource
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,9 +56,26 @@ def _portable(exc: BaseException) -> BaseException:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _serve(conn: Connection, init: Callable[[Any], Any], init_arg: Any, work: Callable) -> None:
+def limit_memory(max_bytes: int | None) -> None:
+    """Cap this process's address space, so a runaway allocation fails here with MemoryError."""
+    if not max_bytes:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        max_bytes = min(max_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
+
+
+def _serve(
+    conn: Connection,
+    init: Callable[[Any], Any],
+    init_arg: Any,
+    work: Callable,
+    memory_bytes: int | None = None,
+) -> None:
     """A worker's life: initialise once, then answer tasks until told to stop."""
     try:
+        limit_memory(memory_bytes)
         state = init(init_arg)
     except BaseException as exc:
         conn.send(("init-error", None, _portable(exc)))
@@ -73,6 +91,10 @@ def _serve(conn: Connection, init: Callable[[Any], Any], init_arg: Any, work: Ca
         index, task = message
         try:
             result = work(state, task)
+        except MemoryError:
+            # The heap may be left fragmented or near the limit: a fresh worker takes the next task.
+            conn.send(("error", index, MemoryError("out of memory")))
+            return
         except Exception as exc:
             conn.send(("error", index, _portable(exc)))
         else:
@@ -99,6 +121,7 @@ def run(
     timeout_s: float = 120.0,
     init_timeout_s: float = 120.0,
     retries: int = 1,
+    memory_bytes: int | None = None,
     preload: Sequence[str] = (),
     on_done: Callable[[int, Any], None] | None = None,
 ) -> list[Any]:
@@ -107,7 +130,9 @@ def run(
     Tasks are dispatched in the order given (put the longest first). `init(init_arg)` runs once per
     worker and its result is the `state` passed to `work`; both must be importable functions.
     A task that raises fails at once; one whose worker dies or exceeds `timeout_s` is retried
-    `retries` times in a fresh worker. `on_done(index, result_or_failure)` runs in this process.
+    `retries` times in a fresh worker. Each worker's address space is capped at `memory_bytes`
+    (RLIMIT_AS), so a blow-up fails its task with MemoryError and the worker is replaced.
+    `on_done(index, result_or_failure)` runs in this process.
     """
     count = len(tasks)
     results: list[Any] = [None] * count
@@ -125,7 +150,9 @@ def run(
 
     def start() -> None:
         parent, child = ctx.Pipe()
-        process = ctx.Process(target=_serve, args=(child, init, init_arg, work), daemon=True)
+        process = ctx.Process(
+            target=_serve, args=(child, init, init_arg, work, memory_bytes), daemon=True
+        )
         process.start()
         child.close()
         workers.append(_Worker(process, parent, time.monotonic()))
@@ -210,6 +237,9 @@ def run(
                             finish(index, payload)
                         else:
                             finish(index, Failure(str(payload), crashed=False, error=payload))
+                        if isinstance(payload, MemoryError):
+                            workers.remove(worker)  # it exits after a MemoryError
+                            _stop(worker)
             now = time.monotonic()
             for worker in list(workers):
                 if worker.ready and worker.task is not None and now > worker.deadline:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import threading
 import time
-from http.server import BaseHTTPRequestHandler
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -201,3 +212,199 @@ def test_retry_after_is_reported(http_server) -> None:
     with pytest.raises(FetchError) as err:
         fetch(url, OPEN)
     assert err.value.transient and err.value.retry_after == 120.0
+
+
+def test_empty_page_is_a_transient_error(http_server) -> None:
+    url = http_server.page("/empty", b"")
+    with pytest.raises(FetchError) as err:
+        fetch(url, OPEN)
+    assert (err.value.reason, err.value.transient) == ("empty response", True)
+
+
+# TLS: a real HTTPS server on 127.0.0.1 with a certificate made for the test
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
+    if not shutil.which("openssl"):
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+            ),
+            *("-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=test"),
+            *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@contextmanager
+def https_server(
+    certificate: tuple[Path, Path], routes: dict[str, tuple[int, dict[str, str], bytes]]
+) -> Iterator[str]:
+    """Serve routes over TLS on 127.0.0.1; yields the base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, headers, body = routes.get(self.path, (404, {}, b""))
+            self.send_response(status)
+            for key, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_tls_certificates_are_verified(certificate, monkeypatch) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    routes = {"/a": (200, {}, b"<p>secret</p>")}
+    with https_server(certificate, routes) as base, pytest.raises(FetchError) as err:
+        fetch(base + "/a", OPEN)
+    assert err.value.reason == "TLS error" and "CERTIFICATE_VERIFY_FAILED" in str(err.value)
+
+
+def test_https_to_http_redirect_is_refused(certificate, monkeypatch, http_server) -> None:
+    # OpenSSL's own SSL_CERT_FILE makes the test certificate trusted, as a user's CA bundle would.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    plain = http_server.page("/plain", "<p>in the clear</p>")
+    routes = {
+        "/a": (200, {}, "<p>über TLS</p>".encode()),
+        "/same": (302, {"Location": "/a"}, b""),
+        "/down": (301, {"Location": plain}, b""),
+    }
+    with https_server(certificate, routes) as base:
+        assert "über TLS" in fetch(base + "/a", OPEN).text
+        assert fetch(base + "/same", OPEN).url == base + "/a"
+        with pytest.raises(FetchError) as err:
+            fetch(base + "/down", OPEN)
+    assert err.value.reason == "insecure redirect"
+    assert http_server.hits == []  # refused before connecting
+
+
+# The private guard on every hop. A public address is needed for the first hop, so the test runs in
+# a network namespace of its own where 8.8.8.8 is a local address (root only; skipped elsewhere).
+
+
+@functools.cache
+def netns_available() -> bool:
+    """True when this process may create a network namespace (root with unshare and ip)."""
+    if os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")):
+        return False
+    probe = subprocess.run(["unshare", "--net", "ip", "link", "set", "lo", "up"], check=False)
+    return probe.returncode == 0
+
+
+PUBLIC = "8.8.8.8"
+"""A global address that the namespace gives its loopback interface."""
+
+
+def run_in_netns(code: str, *args: str, timeout: float = 120) -> dict:
+    """Run Python `code` in a new network namespace where PUBLIC is local; its last line as JSON."""
+    if not netns_available():
+        pytest.skip("needs root and `unshare --net` to give a public address to a test server")
+    setup = (
+        "import subprocess\n"
+        "subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)\n"
+        f"subprocess.run(['ip', 'addr', 'add', '{PUBLIC}/32', 'dev', 'lo'], check=True)\n"
+    )
+    run = subprocess.run(
+        ["unshare", "--net", sys.executable, "-c", setup + code, *args],
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    return json.loads(run.stdout.decode().splitlines()[-1])
+
+
+NETNS_SERVER = """
+import json, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ROUTES = {}
+HITS = []
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        HITS.append(self.path)
+        status, headers, body = ROUTES.get(self.path, (404, {}, b""))
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+httpd = ThreadingHTTPServer(("0.0.0.0", 0), Handler)
+PORT = httpd.server_address[1]
+BASE = f"http://8.8.8.8:{PORT}"
+threading.Thread(target=httpd.serve_forever, daemon=True).start()
+"""
+
+
+GUARD_PROBE = """
+from narrate.config import FetchLimits
+from narrate.errors import FetchError
+from narrate.fetch import fetch
+
+page = (200, {"Content-Type": "text/html"}, b"<p>here</p>")
+ROUTES["/secret"] = page
+ROUTES["/public"] = page
+targets = {
+    "public": BASE + "/public",
+    "loopback": f"http://127.0.0.1:{PORT}/secret",
+    "localhost": f"http://localhost:{PORT}/secret",
+    "mapped": f"http://[::ffff:127.0.0.1]:{PORT}/secret",
+    "metadata": "http://169.254.169.254/latest/meta-data/",
+    "private": f"http://10.0.0.1:{PORT}/secret",
+    "two-hops": BASE + "/hop-to-loopback",
+}
+ROUTES["/hop-to-loopback"] = (302, {"Location": targets["loopback"]}, b"")
+results = {}
+for name, target in targets.items():
+    ROUTES[f"/go/{name}"] = (302, {"Location": target}, b"")
+    try:
+        results[name] = fetch(f"{BASE}/go/{name}", FetchLimits(timeout_s=5)).url
+    except FetchError as exc:
+        results[name] = exc.reason
+print(json.dumps({"results": results, "hits": HITS}))
+"""
+
+
+def test_guard_checks_every_redirect_hop() -> None:
+    out = run_in_netns(NETNS_SERVER + GUARD_PROBE)
+    results = out["results"]
+    assert results.pop("public").endswith("/public")
+    assert set(results.values()) == {"blocked destination"}, results
+    assert "/secret" not in out["hits"] and "/hop-to-loopback" in out["hits"]

@@ -1,0 +1,477 @@
+"""Hardening: hostile servers and pages, a crashing extractor, a full disk, and kills at each step.
+
+Everything runs for real: HTTP(S) servers on 127.0.0.1, the batch with real Piper and SQLite, worker
+processes that really segfault or run out of memory. Faults are injected only through the standard
+library (os.replace) or the operating system (signals, rlimits), never by replacing narrate's code.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from narrate import batch, ffmpeg, pipeline
+from narrate import workers as pool
+from narrate.cli_feed import render_summary
+from narrate.errors import AudioError, InputError, NarrateError
+from narrate.models import Page
+from narrate.state import State
+from tests.test_batch import ARTICLES, BASE_URL, LIMITS, Published, Site, page, read_feed
+from tests.test_fetch import NETNS_SERVER, certificate, https_server, run_in_netns
+
+__all__ = ["certificate"]  # a fixture, used by name
+
+ROOT = Path(__file__).resolve().parents[1]
+LATIN1_TEXT = [
+    "Señor Müller opened the café on the square on Monday morning.",
+    "The façade was painted in the colours of the old town.",
+]
+SLOW_PAGE = "<html><body><article>" + "<p>a</p>" * 125_000 + "</article></body></html>"
+"""Real pathological input: trafilatura takes ≈30 s over this 1 MB (it grows faster than linear)."""
+
+
+def drip(chunks: int, size: int, delay: float, length: int | None = None) -> Callable:
+    """A handler sending `chunks` pieces of `size` bytes, `delay` apart; `length` is declared."""
+
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        req.send_response(200)
+        req.send_header("Content-Type", "text/html")
+        if length is not None:
+            req.send_header("Content-Length", str(length))
+        req.end_headers()
+        try:
+            for _ in range(chunks):
+                req.wfile.write(b"a" * size)
+                req.wfile.flush()
+                time.sleep(delay)
+        except OSError:
+            pass  # the client gave up, as it should
+
+    return handler
+
+
+def gzip_bomb(megabytes: int) -> bytes:
+    """`megabytes` MB of zeros as ~1 KB per MB: gzip members of 10 MB each, concatenated."""
+    member = gzip.compress(b"\0" * 10_000_000, compresslevel=9)
+    return member * (megabytes // 10)
+
+
+def rss(base: str, items: list[tuple[str, str]]) -> str:
+    """An RSS feed of (title, link) items, newest first."""
+    start = datetime(2024, 5, 20, 8, tzinfo=UTC)
+    body = "".join(
+        f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+        f"<guid isPermaLink='false'>tag:hostile.example,2024:{i}</guid>"
+        f"<pubDate>{format_datetime(start - timedelta(hours=i), usegmt=True)}</pubDate></item>"
+        for i, (title, link) in enumerate(items)
+    )
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+        f"<title>Hostile News</title><link>{base}/</link><description>d</description>"
+        f"{body}</channel></rss>"
+    )
+
+
+def config(feed_url: str, out: Path, **kw: object) -> batch.BatchConfig:
+    values: dict[str, object] = {
+        "feeds": (feed_url,),
+        "out": out,
+        "base_url": BASE_URL,
+        "disclaimer": None,
+        "workers": 1,
+        "limits": LIMITS,
+        "owner_email": "ann@valley.example",
+    }
+    values.update(kw)
+    return batch.BatchConfig(**values)  # type: ignore[arg-type]
+
+
+# the acceptance test: every hostile item fails alone, with its own reason
+
+
+def test_hostile_items_fail_alone_with_their_reasons(
+    http_server, certificate, monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trust the test HTTPS server
+    monkeypatch.setenv("NARRATE_EXTRACT_TIMEOUT", "2")
+    good = http_server.page("/good.html", page(*ARTICLES["bridge"]))
+    latin = (
+        "<html><head><meta charset='iso-8859-1'><title>Café reopens</title></head><body><article>"
+        "<h1>Café reopens</h1>" + "".join(f"<p>{p}</p>" for p in LATIN1_TEXT) + "</article></body>"
+        "</html>"
+    )
+    http_server.page("/latin.html", latin.encode("latin-1"), ctype="text/html")
+    http_server.routes["/drip.html"] = drip(100, 10, 0.2)
+    http_server.routes["/endless.html"] = drip(50 * 16, 64 * 1024, 0)  # 50 MB, no length
+    http_server.page("/bomb.html", gzip_bomb(200), **{"Content-Encoding": "gzip"})
+    http_server.page("/loop.html", b"", status=302, Location="/loop.html")
+    http_server.page("/file.bin", b"\x7fELF\x02\x01" + bytes(range(256)) * 40, "application/x-elf")
+    http_server.page("/empty.html", b"")
+    http_server.page("/hang.html", SLOW_PAGE)
+    for status in (404, 410, 429, 500, 503):
+        http_server.page(f"/status-{status}.html", "no", status=status)
+    expected = {
+        "Slow drip": ("/drip.html", "timed out"),
+        "Endless body": ("/endless.html", "too large"),
+        "Gzip bomb": ("/bomb.html", "too large"),
+        "Redirect loop": ("/loop.html", "too many redirects"),
+        "Binary file": ("/file.bin", "not HTML"),
+        "Empty page": ("/empty.html", "empty response"),
+        "Extractor hangs": ("/hang.html", "took longer than 2 s"),
+        **{f"Status {s}": (f"/status-{s}.html", f"HTTP {s}") for s in (404, 410, 429, 500, 503)},
+    }
+    links = {title: http_server.url(path) for title, (path, _) in expected.items()}
+    routes = {"/down": (301, {"Location": good}, b"")}
+    with https_server(certificate, routes) as tls:
+        links["Downgrade"] = tls + "/down"
+        expected["Downgrade"] = ("", "insecure redirect")
+        items = [
+            ("Bridge reopens after repairs", good),
+            ("Café reopens", http_server.url("/latin.html")),
+            *links.items(),
+        ]
+        feed = http_server.page("/feed.xml", rss(http_server.base, items), "application/rss+xml")
+        out = tmp_path / "pod"
+        summary = batch.run(config(feed, out, limits=replace(LIMITS, timeout_s=2.0)))
+
+    outcome = {i.title: i for i in summary.items}
+    assert outcome["Bridge reopens after repairs"].outcome == "published"
+    assert outcome["Café reopens"].outcome == "published"
+    for title, (_, reason) in expected.items():
+        assert outcome[title].outcome == "failed", (title, outcome[title])
+        assert reason in outcome[title].detail, (title, outcome[title].detail)
+    reasons = [r for _, r in expected.values()]
+    assert len(set(reasons) - {"too large"}) == len(reasons) - 2  # distinct, but for the two caps
+    table = render_summary(summary)
+    for title, (_, reason) in expected.items():
+        assert any(title in line and reason in line for line in table.splitlines()), title
+    assert summary.exit_code == 1 and summary.narrated == 2
+    assert summary.elapsed_s < 120  # generous: each failure arrives within its own bound
+
+    published = read_feed(out)
+    assert sorted(p.title for p in published) == ["Bridge reopens after repairs", "Café reopens"]
+    cafe = next(p for p in published if p.title == "Café reopens")
+    transcript = (out / cafe.transcript).read_text(encoding="utf-8")
+    assert all(word in transcript for word in ("Señor", "Müller", "façade"))
+    with State.open(out) as db:
+        failed = {i.title: i for i in db.items(("failed",))}
+    assert failed["Status 429"].transient and not failed["Status 404"].transient
+    assert failed["Empty page"].transient and not failed["Extractor hangs"].transient
+
+
+def test_hostile_bodies_are_read_in_bounded_memory(http_server) -> None:
+    """500 MB without a length and a 1 GB gzip bomb cost a fresh process well under 100 MB."""
+    http_server.routes["/endless"] = drip(500 * 16, 64 * 1024, 0)
+    http_server.routes["/lying"] = drip(500 * 16, 64 * 1024, 0, length=1000)
+    http_server.page("/bomb", gzip_bomb(1000), **{"Content-Encoding": "gzip"})
+    code = (
+        "import json, resource, sys\n"
+        "from narrate.config import FetchLimits\n"
+        "from narrate.errors import FetchError\n"
+        "from narrate.fetch import fetch\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "reasons = []\n"
+        "for url in sys.argv[1:]:\n"
+        "    try:\n"
+        "        reasons.append(len(fetch(url, FetchLimits(allow_private=True)).content))\n"
+        "    except FetchError as exc:\n"
+        "        reasons.append(exc.reason)\n"
+        "grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before\n"
+        "print(json.dumps({'reasons': reasons, 'grew_kb': grew}))\n"
+    )
+    urls = [http_server.url(p) for p in ("/endless", "/bomb", "/lying")]
+    run = subprocess.run(
+        [sys.executable, "-c", code, *urls], capture_output=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    result = json.loads(run.stdout)
+    # A body longer than its Content-Length is cut at the declared length by the HTTP client.
+    assert result["reasons"] == ["too large", "too large", 1000]
+    assert result["grew_kb"] < 100 * 1024, result  # the default cap is 20 MB of body
+
+
+def test_private_redirects_fail_alone_in_a_batch(tmp_path: Path) -> None:
+    """With the guard on, a feed on a public address whose items redirect inward."""
+    code = NETNS_SERVER + (
+        "from pathlib import Path\n"
+        "from narrate import batch\n"
+        "from narrate.config import FetchLimits\n"
+        "from tests.test_batch import ARTICLES, page\n"
+        "from tests.test_hardening import rss\n"
+        "ROUTES['/good.html'] = (200, {'Content-Type': 'text/html'}, "
+        "page(*ARTICLES['bridge']).encode())\n"
+        "ROUTES['/secret.html'] = ROUTES['/good.html']\n"
+        "targets = {'Loopback': f'http://127.0.0.1:{PORT}/secret.html',\n"
+        "           'Localhost': f'http://localhost:{PORT}/secret.html',\n"
+        "           'Metadata': 'http://169.254.169.254/latest/meta-data/',\n"
+        "           'Mapped': f'http://[::ffff:10.0.0.1]:{PORT}/secret.html'}\n"
+        "items = [('Bridge reopens after repairs', BASE + '/good.html')]\n"
+        "for title, target in targets.items():\n"
+        "    ROUTES[f'/to-{title}'] = (302, {'Location': target}, b'')\n"
+        "    items.append((title, f'{BASE}/to-{title}'))\n"
+        "ROUTES['/feed.xml'] = (200, {'Content-Type': 'application/rss+xml'}, "
+        "rss(BASE, items).encode())\n"
+        "summary = batch.run(batch.BatchConfig(feeds=(BASE + '/feed.xml',), out=Path(sys.argv[1]),"
+        " disclaimer=None, workers=1, limits=FetchLimits(timeout_s=5)))\n"
+        "print(json.dumps({'items': {i.title: [i.outcome, i.detail] for i in summary.items},"
+        " 'hits': HITS}))\n"
+    )
+    out = run_in_netns(code, str(tmp_path / "pod"))
+    items = out["items"]
+    assert items.pop("Bridge reopens after repairs")[0] == "published"
+    assert set(items) == {"Loopback", "Localhost", "Metadata", "Mapped"}
+    for title, (outcome, detail) in items.items():
+        assert outcome == "failed" and detail.startswith("blocked destination"), (title, detail)
+    assert "/secret.html" not in out["hits"]
+
+
+def test_empty_page_is_one_clear_line_from_the_cli(http_server) -> None:
+    url = http_server.page("/empty.html", b"")
+    run = subprocess.run(
+        [sys.executable, "-m", "narrate", "script", url, "--allow-private"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    err = run.stderr.decode()
+    assert run.returncode == 1 and err.count("\n") == 1, err
+    assert err.startswith("Error: ") and "empty page" in err
+
+
+# isolation: the extractor and the synthesis workers
+
+
+def _work(_state: None, task: str) -> object:
+    """Tasks that misbehave for real: a segfault, a hang, a memory blow-up."""
+    if task == "segfault":
+        ctypes.string_at(0)
+    if task == "hang":
+        time.sleep(60)
+    if task == "hog":
+        return len(bytearray(8 << 30))
+    if task == "status":
+        return Path("/proc/self/status").read_text()
+    return task.upper()
+
+
+def _no_state(_arg: None) -> None:
+    return None
+
+
+def test_workers_lose_only_the_task_that_crashes_hangs_or_blows_up() -> None:
+    tasks = ["a", "segfault", "b", "hog", "c", "hang", "d"]
+    results = pool.run(
+        tasks,
+        init=_no_state,
+        init_arg=None,
+        work=_work,
+        processes=2,
+        timeout_s=3,
+        retries=0,
+        memory_bytes=2 << 30,
+    )
+    assert [results[i] for i in (0, 2, 4, 6)] == ["A", "B", "C", "D"]
+    crashed, hog, hung = results[1], results[3], results[5]
+    assert isinstance(crashed, pool.Failure) and crashed.crashed
+    assert "signal 11" in crashed.message
+    assert isinstance(hog, pool.Failure) and isinstance(hog.error, MemoryError)
+    assert isinstance(hung, pool.Failure) and "timed out after 3 s" in hung.message
+
+
+def _worker_size_mb() -> int:
+    [status] = pool.run(
+        ["status"],
+        init=_no_state,
+        init_arg=None,
+        work=_work,
+        processes=1,
+        preload=[pipeline.__name__],
+    )
+    line = next(x for x in status.splitlines() if x.startswith("VmSize:"))
+    return int(line.split()[1]) // 1024
+
+
+def test_extraction_out_of_memory_fails_that_page_and_the_next_one_works() -> None:
+    tight = pipeline.Options(extract_memory_mb=_worker_size_mb() + 64)
+    with pytest.raises(InputError, match=r"extracting http://x\.example/big needed more than"):
+        pipeline.script_from_page(Page(html=SLOW_PAGE, url="http://x.example/big"), tight)
+    script = pipeline.script_from_page(Page(html=page(*ARTICLES["river"])), tight)
+    assert script.title == "River levels rise in the valley"
+
+
+def test_extraction_errors_keep_their_message() -> None:
+    opts = pipeline.Options()
+    with pytest.raises(InputError, match="binary data"):
+        pipeline.script_from_page(Page(html="\x00\x01\x02" * 100, url="http://x.example/b"), opts)
+
+
+# ffmpeg: no shell, no stdin, a timeout, and stderr in the error
+
+
+def test_ffmpeg_failure_says_what_ffmpeg_said(tmp_path: Path) -> None:
+    with pytest.raises(AudioError, match="No such file"):
+        ffmpeg.run(["-i", str(tmp_path / "missing.wav"), "-f", "null", "-"])
+
+
+def test_ffmpeg_arguments_never_reach_a_shell(tmp_path: Path) -> None:
+    evil = tmp_path / "x.wav; touch pwned $(touch pwned2)"
+    with pytest.raises(AudioError):
+        ffmpeg.run(["-i", str(evil), "-f", "null", "-"])
+    assert not (tmp_path / "pwned").exists() and not Path("pwned2").exists()
+
+
+def test_ffmpeg_never_waits_on_stdin_and_is_timed_out() -> None:
+    # Reading "-" gets the end of an empty stdin at once rather than waiting for a terminal.
+    ffmpeg.run(["-f", "s16le", "-ar", "22050", "-i", "-", "-f", "null", "-"], timeout=60)
+    started = time.monotonic()
+    with pytest.raises(AudioError, match="timed out after"):
+        ffmpeg.run(["-f", "lavfi", "-i", "anullsrc", "-f", "null", "-"], timeout=1)
+    assert time.monotonic() - started < 30
+
+
+# a full disk: the item fails, the previous feed, files and database stay
+
+
+@pytest.fixture
+def site(http_server) -> Site:  # type: ignore[no-untyped-def]
+    return Site(http_server)
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and not p.name.startswith("state.db") and p.name != ".lock"
+    }
+
+
+def _rows(out: Path) -> dict[str, tuple[str, str | None]]:
+    with State.open(out) as db:
+        return {i.guid: (i.status, i.audio) for i in db.items()}
+
+
+@pytest.mark.parametrize("target", [".mp3", ".vtt", "feed.xml"])
+def test_no_space_left_fails_the_item_and_keeps_what_was_published(
+    site: Site, tmp_path: Path, monkeypatch, target: str
+) -> None:
+    site.add("bridge", 1)
+    cfg = config(site.feed_url, tmp_path / "pod")
+    assert batch.run(cfg).exit_code == 0
+    before, rows = _snapshot(cfg.out), _rows(cfg.out)
+
+    site.add("river", 2)
+    real_replace = os.replace
+
+    def full_disk(src: object, dst: object, *args: object, **kw: object) -> None:
+        if str(dst).endswith(target):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+        real_replace(src, dst, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    if target == "feed.xml":
+        with pytest.raises(NarrateError, match="No space left on device"):
+            batch.run(cfg, now=now)
+    else:
+        summary = batch.run(cfg, now=now)
+        [river] = [i for i in summary.items if i.title.startswith("River")]
+        assert river.outcome == "failed" and "No space left on device" in river.detail
+    monkeypatch.setattr(os, "replace", real_replace)
+
+    assert (cfg.out / "feed.xml").read_bytes() == before["feed.xml"]
+    after = _snapshot(cfg.out)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert not [p for p in cfg.out.rglob("*.part")]
+    assert {g: r for g, r in _rows(cfg.out).items() if g in rows} == rows
+
+    # Space again: the next run (after the retry delay) publishes the item.
+    again = batch.run(cfg, now=now + timedelta(days=1))
+    assert again.exit_code == 0, again
+    assert [p.title for p in read_feed(cfg.out)] == [
+        "River levels rise in the valley",
+        "Bridge reopens after repairs",
+    ]
+
+
+# kill -9 at exact points: the standard library's os.replace kills the run before or after a write
+
+
+KILL_AT = {
+    "synthesis": ("/clips/", "before"),
+    "audio written": (".mp3", "after"),
+    "transcript written": (".vtt", "after"),
+    "feed about to be written": ("feed.xml", "before"),
+    "feed written": ("feed.xml", "after"),
+}
+"""Stage → (a path ending or part that os.replace writes, kill before or after the rename)."""
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+part, when = sys.argv[3], sys.argv[4]
+real = os.replace
+def replace(src, dst, *a, **kw):
+    hit = part in str(dst) or str(dst).endswith(part)
+    if hit and when == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(src, dst, *a, **kw)
+    if hit:
+        os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace
+from narrate import batch
+from narrate.config import FetchLimits
+batch.run(batch.BatchConfig(feeds=(sys.argv[1],), out=Path(sys.argv[2]), base_url=%r,
+    disclaimer=None, workers=1, owner_email="ann@valley.example",
+    limits=FetchLimits(allow_private=True, timeout_s=5.0)))
+"""
+
+
+def _shape(items: list[Published]) -> list[Published]:
+    return [replace(i, length=0) for i in items]
+
+
+@pytest.mark.slow
+def test_kill_9_at_each_write_then_rerun_gives_the_clean_feed(site: Site, tmp_path: Path) -> None:
+    site.add("bridge", 1)
+    site.add("school", 2)
+    expected = _shape(_clean_run(site, tmp_path / "clean"))
+    for stage, (part, when) in KILL_AT.items():
+        out = tmp_path / stage.replace(" ", "-")
+        env = dict(os.environ)
+        if stage == "synthesis":  # a cold clip cache, so that synthesis writes clips
+            env["NARRATE_CACHE_DIR"] = str(tmp_path / "cold-cache")
+        proc = subprocess.run(
+            [sys.executable, "-c", KILLER % BASE_URL, site.feed_url, str(out), part, when],
+            env=env,
+            cwd=ROOT,
+            timeout=300,
+            check=False,
+            capture_output=True,
+        )
+        assert proc.returncode == -signal.SIGKILL, (stage, proc.stderr.decode()[-2000:])
+        rerun = batch.run(config(site.feed_url, out))
+        assert rerun.exit_code == 0, (stage, rerun)
+        assert _shape(read_feed(out)) == expected, stage
+        again = batch.run(config(site.feed_url, out))
+        assert again.narrated == 0 and _shape(read_feed(out)) == expected, stage
+
+
+def _clean_run(site: Site, out: Path) -> list[Published]:
+    assert batch.run(config(site.feed_url, out)).exit_code == 0
+    return read_feed(out)
