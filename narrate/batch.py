@@ -724,6 +724,8 @@ _TOP_KEYS = {
     "bitrate",
     "allow_private",
     "timeout",
+    "max_page_mb",
+    "max_feed_mb",
     "fallback_min_chars",
     "max_attempts",
     "retry_base",
@@ -802,6 +804,8 @@ def _config(
     limits = FetchLimits.from_env(
         allow_private=True if get("allow_private", bool) else None,
         timeout_s=float(t) if (t := get("timeout", (int, float))) is not None else None,
+        max_page_bytes=_megabytes(get("max_page_mb", (int, float))),
+        max_feed_bytes=_megabytes(get("max_feed_mb", (int, float))),
     )
     limit = get("limit", int)
     if limit is not None and limit < 1:
@@ -835,6 +839,10 @@ def _config(
         retry_max_s=float(get("retry_max", (int, float)) or 86400),
         limits=limits,
     )
+
+
+def _megabytes(value: float | None) -> int | None:
+    return None if value is None else int(value * 1024 * 1024)
 
 
 def _resolve(source: str, here: Path) -> str:

@@ -35,24 +35,60 @@ def voice_dirs() -> tuple[Path, ...]:
     return tuple(dirs)
 
 
+def _env_number(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class FetchLimits:
     """Bounds on every HTTP request narrate makes."""
 
     timeout_s: float = 30.0
-    """Total deadline per request: connect, redirects and body."""
+    """Total deadline per request: connect, redirects and body (NARRATE_TIMEOUT)."""
     max_page_bytes: int = 20 * 1024 * 1024
-    """Largest decompressed page body."""
+    """Largest decompressed page body (NARRATE_MAX_PAGE_MB)."""
     max_feed_bytes: int = 10 * 1024 * 1024
-    """Largest decompressed feed body."""
+    """Largest decompressed feed body (NARRATE_MAX_FEED_MB)."""
     max_redirects: int = 5
     allow_private: bool = False
-    """Admit loopback and private addresses (intranets, tests)."""
+    """Admit loopback and private addresses: intranets, tests (NARRATE_ALLOW_PRIVATE=1)."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> FetchLimits:
-        """Defaults, then NARRATE_ALLOW_PRIVATE, then explicit overrides."""
+        """Defaults, then NARRATE_* environment, then explicit (non-None) overrides."""
         allow = os.environ.get("NARRATE_ALLOW_PRIVATE", "") not in ("", "0", "false", "no")
         values: dict[str, object] = {"allow_private": allow}
+        if (timeout := _env_number("NARRATE_TIMEOUT")) is not None:
+            values["timeout_s"] = timeout
+        for key, env in (
+            ("max_page_bytes", "NARRATE_MAX_PAGE_MB"),
+            ("max_feed_bytes", "NARRATE_MAX_FEED_MB"),
+        ):
+            if (megabytes := _env_number(env)) is not None:
+                values[key] = int(megabytes * 1024 * 1024)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ExtractLimits:
+    """Bounds on extracting one page, which runs in a worker process."""
+
+    timeout_s: float = 60.0
+    """Wall clock (NARRATE_EXTRACT_TIMEOUT); a 20 MB page takes about 11 s."""
+    memory_mb: int = 2048
+    """Address space (NARRATE_EXTRACT_MEMORY_MB, 0: none); a 20 MB page peaks near 700 MB."""
+
+    @classmethod
+    def from_env(cls) -> ExtractLimits:
+        """Defaults, then NARRATE_EXTRACT_* environment."""
+        timeout = _env_number("NARRATE_EXTRACT_TIMEOUT")
+        memory = _env_number("NARRATE_EXTRACT_MEMORY_MB")
+        return cls(
+            timeout_s=cls.timeout_s if timeout is None else timeout,
+            memory_mb=cls.memory_mb if memory is None else int(memory),
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from narrate import extract, fetch, lexicon, master, segment, synthesize, tag, transcript, voices
 from narrate import workers as pool
 from narrate.cache import ClipCache, Mastered, mastered_key
-from narrate.config import DISCLAIMER, FetchLimits
+from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits
 from narrate.errors import FetchError, InputError, NarrateError
 from narrate.files import atomic_path, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Script, Timeline
@@ -20,18 +19,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """Called with (sentences done, sentences in all) as synthesis proceeds."""
-
-EXTRACT_TIMEOUT_S = 60.0
-"""Wall-clock bound on extracting and segmenting one page (a 20 MB page takes ≈11 s)."""
-EXTRACT_MEMORY_MB = 2048
-"""Address-space bound on the extraction worker (a 20 MB page peaks near 700 MB)."""
-
-
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ[name])
-    except (KeyError, ValueError):
-        return default
 
 
 @dataclass(frozen=True)
@@ -51,14 +38,7 @@ class Options:
     lexicons: tuple[Path, ...] = ()
     """User pronunciation lexicons, applied over the bundled one in order."""
     limits: FetchLimits = field(default_factory=FetchLimits.from_env)
-    extract_timeout_s: float = field(
-        default_factory=lambda: _env_number("NARRATE_EXTRACT_TIMEOUT", EXTRACT_TIMEOUT_S)
-    )
-    """Seconds one page may take to extract (NARRATE_EXTRACT_TIMEOUT)."""
-    extract_memory_mb: int = field(
-        default_factory=lambda: int(_env_number("NARRATE_EXTRACT_MEMORY_MB", EXTRACT_MEMORY_MB))
-    )
-    """Memory the extraction worker may map (NARRATE_EXTRACT_MEMORY_MB; 0: no limit)."""
+    extract: ExtractLimits = field(default_factory=ExtractLimits.from_env)
 
 
 def sidecars(out: Path) -> tuple[Path, Path]:
@@ -94,9 +74,9 @@ def _isolated_script(page: Page, opts: Options) -> Script:
             init_arg=None,
             work=_page_script,
             processes=1,
-            timeout_s=opts.extract_timeout_s,
+            timeout_s=opts.extract.timeout_s,
             retries=0,  # the same page would fail the same way again
-            memory_bytes=opts.extract_memory_mb * 1024 * 1024 or None,
+            memory_bytes=opts.extract.memory_mb * 1024 * 1024 or None,
             preload=[__name__],
         )
     except pool.PoolError as exc:
@@ -108,12 +88,12 @@ def _isolated_script(page: Page, opts: Options) -> Script:
         raise error
     if isinstance(error, MemoryError):
         raise InputError(
-            f"extracting {source} needed more than {opts.extract_memory_mb} MB "
+            f"extracting {source} needed more than {opts.extract.memory_mb} MB "
             "(NARRATE_EXTRACT_MEMORY_MB raises the limit)"
         )
     if outcome.crashed and "timed out" in outcome.message:
         raise InputError(
-            f"extracting {source} took longer than {opts.extract_timeout_s:g} s "
+            f"extracting {source} took longer than {opts.extract.timeout_s:g} s "
             "(NARRATE_EXTRACT_TIMEOUT raises the limit)"
         )
     if outcome.crashed:

@@ -29,6 +29,7 @@ import pytest
 from narrate import batch, ffmpeg, pipeline
 from narrate import workers as pool
 from narrate.cli_feed import render_summary
+from narrate.config import ExtractLimits
 from narrate.errors import AudioError, InputError, NarrateError
 from narrate.models import Page
 from narrate.state import State
@@ -308,7 +309,7 @@ def _worker_size_mb() -> int:
 
 
 def test_extraction_out_of_memory_fails_that_page_and_the_next_one_works() -> None:
-    tight = pipeline.Options(extract_memory_mb=_worker_size_mb() + 64)
+    tight = pipeline.Options(extract=ExtractLimits(memory_mb=_worker_size_mb() + 64))
     with pytest.raises(InputError, match=r"extracting http://x\.example/big needed more than"):
         pipeline.script_from_page(Page(html=SLOW_PAGE, url="http://x.example/big"), tight)
     script = pipeline.script_from_page(Page(html=page(*ARTICLES["river"])), tight)
