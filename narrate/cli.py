@@ -6,8 +6,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from narrate import cli_feed, pipeline
 from narrate.config import DISCLAIMER, VERSION, FetchLimits
 from narrate.errors import NarrateError
 from narrate.models import ROLES
+from narrate.progress import bar as progress_bar
 
 log = logging.getLogger("narrate")
 
@@ -181,7 +181,7 @@ def article(
         sum(len(s.sentences) for s in script_.segments),
         script_.lang,
     )
-    with _progress(state, "Synthesising") as progress:
+    with progress_bar("Synthesising", state.quiet) as progress:
         episode = pipeline.narrate_script(script_, output, opts, progress)
     if not state.quiet:
         minutes, seconds = divmod(round(episode.duration_ms / 1000), 60)
@@ -298,30 +298,6 @@ def cache_clear() -> None:
 
 cli.add_command(cli_feed.feed)
 cli.add_command(cli_feed.serve)
-
-
-@contextmanager
-def _progress(state: State, label: str) -> Iterator[pipeline.Progress | None]:
-    """A progress bar with ETA on a terminal, created when the total is known."""
-    if state.quiet:
-        yield None
-        return
-    bar: Any = None
-    seen = 0
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar, seen
-        if bar is None:
-            bar = click.progressbar(length=total, label=label, show_eta=True, file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - seen)
-        seen = done
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 def main() -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from narrate.progress import bar as progress_bar
+from narrate.progress import cut
 from narrate.serve import DEFAULT_PORT, HOST, make_server
 
 if TYPE_CHECKING:
@@ -77,7 +76,7 @@ def feed(
         **flags,
     )
     quiet = quiet or bool(getattr(ctx.obj, "quiet", False))
-    with _progress(quiet) as progress:
+    with progress_bar("Narrating", quiet) as progress:
         summary = batch.run(config, progress)
     click.echo(render_summary(summary))
     ctx.exit(summary.exit_code)
@@ -106,49 +105,11 @@ def render_summary(summary: batch.RunSummary) -> str:
         detail = f"{f.items} items" if f.status == "new" else f.detail
         if f.status == "new" and f.detail:
             detail += f"; {f.detail}"
-        lines.append(f"feed   {f.status:<9} {_cut(f.source, 60):<60} {detail}")
+        lines.append(f"feed   {f.status:<9} {cut(f.source, 60):<60} {detail}")
     for i in (*summary.items, *summary.failed_earlier):
-        lines.append(f"{_MARK[i.outcome]:<7}{i.outcome:<12}{_cut(i.title, 50):<50} {i.detail}")
+        lines.append(f"{_MARK[i.outcome]:<7}{i.outcome:<12}{cut(i.title, 50):<50} {i.detail}")
     lines.append(
         f"{summary.narrated} narrated, {summary.in_feed} in {summary.feed_path}, "
         f"{summary.failed} failed, in {summary.elapsed_s:.1f} s"
     )
     return "\n".join(lines)
-
-
-def _cut(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-@contextmanager
-def _progress(quiet: bool) -> Iterator[batch.ProgressFn | None]:
-    """A progress bar (items done/total, ETA), created once the number of items is known."""
-    if quiet:
-        yield None
-        return
-    bar: Any = None
-    seen = 0
-
-    def update(done: int, total: int, title: str) -> None:
-        nonlocal bar, seen
-        if total == 0:
-            return
-        if bar is None:
-            bar = click.progressbar(
-                length=total,
-                label="Narrating",
-                show_eta=True,
-                show_pos=True,
-                file=sys.stderr,
-                item_show_func=lambda t: _cut(t, 40) if t else None,
-            )
-            bar.__enter__()
-        bar.update(done - seen, title)
-        seen = done
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
