@@ -530,7 +530,9 @@ _EN_EARLY = (
 
 
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
-_ROMAN = r"(?=[IVX])(?:XX|X?(?:IX|IV|V?I{0,3}))"
+# The lookahead makes the numeral a whole token: without it the pattern matched the empty string
+# before "Vladimir" or "It" and read it as "the zeroth".
+_ROMAN = r"(?=[IVX]+\b)(?:XX|X?(?:IX|IV|V?I{0,3}))"
 _ROMAN_COUNTED = re.compile(
     r"\b(War|Part|Phase|Chapter|Act|Book|Volume|Article|Title|Type|Class|Stage|Level|Category"
     r"|Round|Bowl|Section|Schedule|Annex|Appendix|Episode|Grade|Tier|Mark|Apollo|Vatican)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,14 @@ def test_nothing_is_left_beside_the_outputs(sample_episode: Episode) -> None:
         "zelensky.mp3",
         "zelensky.vtt",
     ]
+
+
+def test_what_the_voice_receives_matches_the_golden_script() -> None:
+    """The sample's spoken text, lexicon applied: a change to what is said reads as a diff."""
+    script = pipeline.load_script(str(SAMPLE), pipeline.Options())
+    lines = [f"{seg.role}: {seg.spoken}" for seg in script.segments]
+    golden = SAMPLE.with_suffix(".spoken.txt")
+    if os.environ.get("NARRATE_UPDATE_GOLDEN"):
+        golden.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert "\n".join(lines) + "\n" == golden.read_text(encoding="utf-8")
+    assert "zeroth" not in golden.read_text(encoding="utf-8")
