@@ -716,7 +716,7 @@ _SCALES = {
 _EN_MONEY = re.compile(
     r"(?<![\w$€£¥])([-−])?(US\$|U\.S\.\s?\$|AU\$|A\$|CA\$|C\$|NZ\$|HK\$|R\$|\$|€|£|¥|₹|₽|₴|₩|₺|₪|CHF)"
     r"\s?([0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
-    r"(?:\s?(trillion|billion|million|thousand)\b|(tn|tr|bn|bln|mn|mln|m|b|k|K|M|B)\b)?"
+    r"(?:\s?((?i:trillion|billion|million|thousand))\b|(tn|tr|bn|bln|mn|mln|m|b|k|K|M|B)\b)?"
 )
 
 
@@ -727,7 +727,7 @@ def _en_money(text: str, rules: LanguageRules) -> str:
     def replace(m: re.Match[str]) -> str:
         sign, symbol, amount = m.group(1), m.group(2).replace(" ", ""), m.group(3)
         one, many, sub_one, sub_many = _CURRENCY_NAMES[symbol]
-        scale = _SCALES.get(m.group(4) or m.group(5) or "")
+        scale = _SCALES.get((m.group(4) or "").lower() or m.group(5) or "")
         whole, _, frac = amount.replace(",", "").partition(".")
         if len(whole) > 15:
             return m.group(0)
@@ -851,7 +851,10 @@ def _en_units_models(text: str, rules: LanguageRules) -> str:
     return _NUMBER_LETTERS.sub(number_letters, text)
 
 
-_FRACTION = re.compile(r"(?<![\w/.,])([0-9]{1,2})/([0-9]{1,2})(?![\w/]|[.,][0-9])")
+_FRACTION = re.compile(
+    r"(?<![\w/.,])(?:([0-9]{1,3})\s)?([0-9]{1,2})/([0-9]{1,2})(?![\w/]|[.,][0-9])"
+)
+"""A fraction, with the whole number of a mixed one ("1 1/2")."""
 _EN_SYMBOLS = (
     (re.compile(r"(?<=[0-9])\s?\+\s?(?=[0-9])"), " plus "),
     (re.compile(r"(?<=[0-9])\+"), " plus"),
@@ -874,12 +877,15 @@ _EN_SYMBOLS = (
 
 def _en_symbols(text: str, rules: LanguageRules) -> str:
     def fraction(m: re.Match[str]) -> str:
-        a, b = int(m.group(1)), int(m.group(2))
+        whole, a, b = m.group(1), int(m.group(2)), int(m.group(3))
         if not 0 < a < b <= 10:
-            return f"{rules.cardinal(a)} slash {rules.cardinal(b)}"
+            spoken = f"{rules.cardinal(a)} slash {rules.cardinal(b)}"
+            return f"{rules.cardinal(int(whole))} {spoken}" if whole else spoken
         name = {2: "half", 4: "quarter"}.get(b) or rules.ordinal(b)
         if a > 1:
             name = "halves" if b == 2 else name + "s"
+        if whole:  # "1 1/2 cups": one and a half cups
+            return f"{rules.cardinal(int(whole))} and {'a' if a == 1 else rules.cardinal(a)} {name}"
         return f"{rules.cardinal(a)} {name}"
 
     if "/" in text:

@@ -300,6 +300,11 @@ EN_CASES = [
     ("Henry VIII ruled.", "Henry the eighth ruled."),
     ("World War II ended.", "World War two ended."),
     ("Part IV begins.", "Part four begins."),
+    # scale words in any case, mixed fractions
+    ("a Net Worth of $17 Million?", "a Net Worth of seventeen million dollars?"),
+    ("a $5 Billion deal", "a five billion dollars deal"),
+    ("Add 1 1/2 cups honey.", "Add one and a half cups honey."),
+    ("Use 2 3/4 cups.", "Use two and three quarters cups."),
 ]  # fmt: skip
 
 
