@@ -530,16 +530,17 @@ _EN_EARLY = (
 
 
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
-# The lookahead makes the numeral a whole token: without it the pattern matched the empty string
-# before "Vladimir" or "It" and read it as "the zeroth".
-_ROMAN = r"(?=[IVX]+\b)(?:XX|X?(?:IX|IV|V?I{0,3}))"
+# I to XX as a whole token. Every alternative is non-empty: an optional-everything pattern matched
+# the empty string before "Vladimir", "It" or "II's" and read it as "the zeroth".
+_ROMAN = r"(?=[IVX]+\b)(?:XX|X(?:IX|IV|V?I{0,3})|IX|IV|VI{0,3}|I{1,3})"
 _ROMAN_COUNTED = re.compile(
     r"\b(War|Part|Phase|Chapter|Act|Book|Volume|Article|Title|Type|Class|Stage|Level|Category"
     r"|Round|Bowl|Section|Schedule|Annex|Appendix|Episode|Grade|Tier|Mark|Apollo|Vatican)"
     rf"\s({_ROMAN})\b(?!['’])"
 )
 _NOT_NAMES = _words("The A An In On Of And Or To For At By With From As Is It This That")
-_ROMAN_REGNAL = re.compile(rf"\b([A-Z][a-z]+)\s(?!I\b|V\b|X\b)({_ROMAN})\b(?!['’])")
+_ROMAN_REGNAL = re.compile(rf"\b([A-Z][a-z]+)\s(?!I\b|V\b|X\b)({_ROMAN})(?:(['’]s)\b|\b(?!['’]))")
+"""A name and its regnal number, possessive included: "Elizabeth II's" → "the second's"."""
 
 
 def _roman(numeral: str) -> int:
@@ -557,7 +558,7 @@ def _en_early(text: str, rules: LanguageRules) -> str:
         lambda m: (
             m.group(0)
             if m.group(1) in _NOT_NAMES
-            else f"{m.group(1)} the {rules.ordinal(_roman(m.group(2)))}"
+            else f"{m.group(1)} the {rules.ordinal(_roman(m.group(2)))}{m.group(3) or ''}"
         ),
         text,
     )

@@ -300,6 +300,8 @@ EN_CASES = [
     ("Henry VIII ruled.", "Henry the eighth ruled."),
     ("World War II ended.", "World War two ended."),
     ("Part IV begins.", "Part four begins."),
+    ("Queen Elizabeth II's third child", "Queen Elizabeth the second's third child"),
+    ("Johnson I'm told", "Johnson I'm told"),
     # scale words in any case, mixed fractions
     ("a Net Worth of $17 Million?", "a Net Worth of seventeen million dollars?"),
     ("a $5 Billion deal", "a five billion dollars deal"),
