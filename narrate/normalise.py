@@ -290,7 +290,8 @@ def _drop_pictographs(text: str, rules: LanguageRules) -> str:
 
 _NEUTRAL = (
     (re.compile(r"(?<=\w)/(?=\w)"), " "),
-    (re.compile(r"[|*_~^\\<>`]+"), " "),
+    # Typographic furniture that espeak-ng would read out ("pilcrow", "bullet", "much greater").
+    (re.compile(r"[|*_~^\\<>`¶•·‣◦≫≪†‡]+"), " "),
     (re.compile(r"[{]"), "("),
     (re.compile(r"[}]"), ")"),
 )
@@ -867,6 +868,9 @@ _EN_SYMBOLS = (
     (re.compile(r">\s?(?=[0-9$€£])"), "more than "),
     (re.compile(r"\s?&\s?"), " and "),
     (re.compile(r"\s@\s"), " at "),
+    (re.compile(r"§§\s?"), " sections "),
+    (re.compile(r"§\s?"), " section "),
+    (re.compile(r"°(?=\w)"), " degrees "),
     (re.compile(r"°"), " degrees"),
     (re.compile(r"%"), " percent"),
     (re.compile(r"[#@]"), " "),

@@ -302,6 +302,11 @@ EN_CASES = [
     ("Part IV begins.", "Part four begins."),
     ("Queen Elizabeth II's third child", "Queen Elizabeth the second's third child"),
     ("Johnson I'm told", "Johnson I'm told"),
+    # typographic furniture is not read out; degrees keep their space
+    ("Shared Mutable History¶", "Shared Mutable History"),
+    ("• Monarch · GitHub ≫", "Monarch GitHub"),
+    ("41°17′S", "forty-one degrees seventeen′S"),
+    ("under § 230", "under section two hundred thirty"),
     # scale words in any case, mixed fractions
     ("a Net Worth of $17 Million?", "a Net Worth of seventeen million dollars?"),
     ("a $5 Billion deal", "a five billion dollars deal"),
