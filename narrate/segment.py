@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from narrate.config import DISCLAIMER
+from narrate.config import DISCLAIMER, disclaimer_for
 from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sentence
 from narrate.normalise import clean as _clean
 from narrate.normalise import split_sentences, to_spoken
@@ -65,9 +65,14 @@ def _tidy(text: str) -> str:
 
 
 def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
-    """Turn an article into the narration script: title chapter first, then one per heading."""
+    """Turn an article into the narration script: title chapter first, then one per heading.
+
+    The standard disclaimer is spoken in the article's language; a custom one as given.
+    """
     lang = article.lang
     front: list[Segment] = []
+    if disclaimer == DISCLAIMER:
+        disclaimer = disclaimer_for(lang)
     if disclaimer:
         front.extend(_segments("disclaimer", disclaimer, lang))
     front.extend(_segments("title", article.title, lang))

@@ -305,3 +305,19 @@ def test_segmentation_never_crashes(raw: list[tuple[str, str]], title: str) -> N
         for s in chapter.segments:
             assert s.sentences and all(x.text and x.spoken for x in s.sentences)
     render_text(script)
+
+
+@pytest.mark.parametrize(
+    ("lang", "start"),
+    [
+        ("en", "This article is read"),
+        ("de", "Dieser Artikel"),
+        ("es-ES", "Este artículo"),
+        ("fi", "This article is read"),
+    ],
+)
+def test_the_standard_disclaimer_speaks_the_article_language(lang: str, start: str) -> None:
+    article = Article(title="T", blocks=(Block("paragraph", "Some body text here."),), lang=lang)
+    assert segment(article).segments[0].text.startswith(start)
+    custom = segment(article, disclaimer="Read by a robot.").segments[0]
+    assert (custom.role, custom.text) == ("disclaimer", "Read by a robot.")
