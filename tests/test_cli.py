@@ -116,7 +116,11 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_article_writes_a_chaptered_mp3_with_transcript(tmp_path: Path, http_server) -> None:
-    url = http_server.page("/harbour.html", SHORT.read_bytes())
+    cover = b"\x89PNG\r\n\x1a\n" + bytes(200)
+    http_server.page("/img/bridge.png", cover, ctype="image/png")
+    image = f'<meta property="og:image" content="{http_server.url("/img/bridge.png")}">'
+    html = SHORT.read_text(encoding="utf-8").replace("</head>", image + "\n</head>")
+    url = http_server.page("/harbour.html", html)
     out = tmp_path / "deep" / "story.mp3"
     run = narrate("article", url, "-o", str(out), "--allow-private", "-v")
     assert run.returncode == 0, run.stderr
@@ -124,6 +128,9 @@ def test_article_writes_a_chaptered_mp3_with_transcript(tmp_path: Path, http_ser
     assert "script: 2 chapters" in err and f"Wrote {out}" in err
     tags = ID3(out)
     assert tags["TIT2"].text == ["Harbour Bridge Reopens After Repairs"]
+    [apic] = tags.getall("APIC")
+    assert (apic.mime, apic.data) == ("image/png", cover)
+    assert tags["WOAS"].url == url
     assert [tags[k].element_id for k in sorted(tags.keys()) if k.startswith("CHAP")]
     chapters = json.loads(out.with_suffix(".chapters.json").read_text())["chapters"]
     assert [c["title"] for c in chapters] == [
