@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -807,6 +808,20 @@ def _config(
         max_page_bytes=_megabytes(get("max_page_mb", (int, float))),
         max_feed_bytes=_megabytes(get("max_feed_mb", (int, float))),
     )
+
+    def positive(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        value = get(key, kind)
+        if value is None:
+            return default
+        if value <= 0:
+            raise ConfigError(f"{where}: {key} must be greater than 0, not {value}")
+        return value
+
+    for key in ("timeout", "max_page_mb", "max_feed_mb", "workers"):
+        positive(key, (int, float), None)
+    bitrate = get("bitrate", str) or "64k"
+    if not re.fullmatch(r"[1-9][0-9]{0,2}k", bitrate):
+        raise ConfigError(f"{where}: bitrate must be like 64k, not {bitrate!r}")
     limit = get("limit", int)
     if limit is not None and limit < 1:
         raise ConfigError(f"{where}: limit must be at least 1")
@@ -820,7 +835,7 @@ def _config(
         voice=_resolve_voice(get("voice", str), here),
         lexicons=tuple(Path(_resolve(str(p), here)) for p in lexicon or ()),
         disclaimer=disclaimer,
-        bitrate=get("bitrate", str) or "64k",
+        bitrate=bitrate,
         title=get("title", str, chan),
         description=get("description", str, chan),
         link=get("link", str, chan),
@@ -833,10 +848,10 @@ def _config(
         language=get("language", str, chan),
         locked=bool(get("locked", bool, chan)),
         podcast_guid=get("guid", str, chan),
-        fallback_min_chars=get("fallback_min_chars", int) or 500,
-        max_attempts=get("max_attempts", int) or 5,
-        retry_base_s=float(get("retry_base", (int, float)) or 600),
-        retry_max_s=float(get("retry_max", (int, float)) or 86400),
+        fallback_min_chars=positive("fallback_min_chars", int, 500),
+        max_attempts=positive("max_attempts", int, 5),
+        retry_base_s=float(positive("retry_base", (int, float), 600)),
+        retry_max_s=float(positive("retry_max", (int, float), 86400)),
         limits=limits,
     )
 

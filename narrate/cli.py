@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +36,12 @@ class State:
         levels = (logging.WARNING, logging.INFO, logging.DEBUG)
         level = logging.ERROR if self.quiet else levels[min(self.verbose, 2)]
         logging.getLogger().setLevel(logging.DEBUG if self.debug else level)
+
+
+def _bitrate(value: str) -> str:
+    if not re.fullmatch(r"(?:[89]|[1-9][0-9]|[12][0-9][0-9]|3[01][0-9]|320)k", value):
+        raise click.BadParameter(f"{value!r} is not an MP3 bitrate such as 64k (8k to 320k)")
+    return value
 
 
 def _verbosity(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -154,7 +162,13 @@ def script(source: str, fmt: str, unknown_words: bool, **kw: Any) -> None:
     help="The MP3 to write; .vtt and .chapters.json go beside it.",
 )
 @click.option("--voice", metavar="PROFILE", help="Voice profile name (in voices/) or TOML path.")
-@click.option("--bitrate", default="64k", show_default=True, help="MP3 bitrate (CBR).")
+@click.option(
+    "--bitrate",
+    default="64k",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _bitrate(value),
+    help="MP3 bitrate (CBR), 8k to 320k.",
+)
 @click.option("--workers", type=click.IntRange(1, 64), help="Synthesis processes [one per core].")
 @click.option("--no-cover", is_flag=True, help="Do not fetch the page's image as cover art.")
 @_source_options
@@ -300,11 +314,21 @@ cli.add_command(cli_feed.feed)
 cli.add_command(cli_feed.serve)
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived; a BaseException so that no `except Exception` swallows it."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """Entry point: errors become one line and a non-zero exit (tracebacks only with --debug)."""
     debug = "--debug" in sys.argv[1:]
+    # SIGTERM (timeout, systemd, kill) unwinds like Ctrl-C: temp files are removed on the way out.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        cli.main(standalone_mode=False)
+        status = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Error: interrupted", err=True)
         sys.exit(130)
@@ -321,6 +345,9 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("Error: interrupted", err=True)
         sys.exit(130)
+    except Terminated:
+        click.echo("Error: terminated", err=True)
+        sys.exit(143)
     except Exception as exc:
         if debug:
             raise
@@ -329,3 +356,6 @@ def main() -> None:
             err=True,
         )
         sys.exit(2)
+    # Without standalone mode click returns a command's ctx.exit(code) instead of exiting.
+    if isinstance(status, int) and status:
+        sys.exit(status)

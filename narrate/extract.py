@@ -7,9 +7,11 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
+from trafilatura.settings import set_date_params
 
 from narrate.errors import ExtractionError, InputError
 from narrate.models import Article, Block, BlockKind, Page
@@ -130,6 +132,8 @@ def extract(page: Page) -> Article:
         include_links=False,
         with_metadata=True,
         output_format="python",
+        # Only dates the page states in its markup: a guess from "© 2016" would be read aloud.
+        date_extraction_params=set_date_params(extensive=False),
     )
     if doc is None or doc.body is None:
         raise ExtractionError(f"no article text found in {source}; is it an article page?")
@@ -157,7 +161,7 @@ def extract(page: Page) -> Article:
         byline=_byline(doc.author, lang),
         site=_tidy(doc.sitename) if doc.sitename else None,
         date=date,
-        image=doc.image or None,
+        image=urljoin(page.url or "", doc.image) if doc.image else None,
         description=_tidy(doc.description) if doc.description else None,
     )
 

@@ -174,7 +174,8 @@ def _pool(url: str, limits: FetchLimits, deadline: float) -> tuple[urllib3.HTTPC
         )
     else:
         pool = urllib3.HTTPConnectionPool(addr, port, timeout=timeout, retries=False)
-    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    name = f"[{host}]" if ":" in host else host
+    host_header = name if parts.port is None else f"{name}:{parts.port}"
     return pool, host_header
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,9 @@ from narrate.files import atomic_path, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Script, Timeline
 
 log = logging.getLogger(__name__)
+
+MAX_COVER_BYTES = 5 * 1024 * 1024
+"""Larger covers are left out: podcast apps want artwork well under this."""
 
 Progress = Callable[[int, int], None]
 """Called with (sentences done, sentences in all) as synthesis proceeds."""
@@ -39,6 +43,25 @@ class Options:
     """User pronunciation lexicons, applied over the bundled one in order."""
     limits: FetchLimits = field(default_factory=FetchLimits.from_env)
     extract: ExtractLimits = field(default_factory=ExtractLimits.from_env)
+
+
+def check_output(out: Path) -> None:
+    """Refuse an output path before any work: it must be a creatable, replaceable .mp3 file."""
+    if out.suffix.lower() != ".mp3":
+        raise InputError(
+            f"the output must be an .mp3 file (its .vtt and .chapters.json go beside it): {out}"
+        )
+    if out.exists() and not out.is_file():
+        raise InputError(f"{out} exists and is not a regular file; narrate replaces files only")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder {parent}: {exc.strerror}") from exc
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise InputError(f"cannot write into {parent}")
+    if len(out.name.encode()) > 200:
+        raise InputError(f"the output file name is too long: {out.name[:40]}…")
 
 
 def sidecars(out: Path) -> tuple[Path, Path]:
@@ -116,6 +139,7 @@ def narrate_script(
     script: Script, out: Path, opts: Options, progress: Progress | None = None
 ) -> Episode:
     """Speak and master a script into out (MP3) plus its transcript and chapters files."""
+    check_output(out)
     profile = voices.load_profile(opts.profile).for_language(
         script.lang, explicit=opts.profile is not None
     )
@@ -149,6 +173,7 @@ def narrate_article(
     source: str, out: Path, opts: Options, progress: Progress | None = None
 ) -> Episode:
     """The main job: a URL, file or `-` to a chaptered MP3."""
+    check_output(out)
     return narrate_script(load_script(source, opts), out, opts, progress)
 
 
@@ -173,7 +198,11 @@ def _cover(url: str | None, opts: Options) -> tuple[bytes, str] | None:
     except FetchError as exc:
         log.info("no cover image: %s", exc)
         return None
-    if not resp.content_type.startswith("image/"):
-        log.info("no cover image: %s is %s", url, resp.content_type or "untyped")
+    mime = tag.image_type(resp.content)
+    if mime is None:
+        log.info("no cover image: %s is not a JPEG, PNG, GIF or WebP image", url)
         return None
-    return resp.content, resp.content_type
+    if len(resp.content) > MAX_COVER_BYTES:
+        log.info("no cover image: %s is over %d bytes", url, MAX_COVER_BYTES)
+        return None
+    return resp.content, mime

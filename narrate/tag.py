@@ -189,10 +189,11 @@ def _chap_index(frame: bytes) -> int:
 def _mime(data: bytes, given: str | None) -> str:
     # An HTTP Content-Type may carry parameters; APIC wants the bare type.
     bare = given.split(";", 1)[0].strip().lower() if given else ""
-    return bare or _sniff_image(data)
+    return bare or image_type(data) or "image/jpeg"
 
 
-def _sniff_image(data: bytes) -> str:
+def image_type(data: bytes) -> str | None:
+    """The MIME type of a JPEG, PNG, GIF or WebP image by its first bytes, else None."""
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -201,4 +202,4 @@ def _sniff_image(data: bytes) -> str:
         return "image/gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
-    return "image/jpeg"
+    return None

@@ -90,15 +90,18 @@ def _serve(
             return
         index, task = message
         try:
-            result = work(state, task)
-        except MemoryError:
-            # The heap may be left fragmented or near the limit: a fresh worker takes the next task.
-            conn.send(("error", index, MemoryError("out of memory")))
-            return
-        except Exception as exc:
-            conn.send(("error", index, _portable(exc)))
-        else:
-            conn.send(("done", index, result))
+            try:
+                result = work(state, task)
+            except MemoryError:
+                # The heap may be left fragmented or near the limit: a fresh worker takes over.
+                conn.send(("error", index, MemoryError("out of memory")))
+                return
+            except Exception as exc:
+                conn.send(("error", index, _portable(exc)))
+            else:
+                conn.send(("done", index, result))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the parent is gone (killed): nobody to answer, nothing to report
 
 
 @dataclass

@@ -671,6 +671,10 @@ def test_example_config_documents_every_option(tmp_path: Path) -> None:
         ("out = 'o'", "no feeds"),
         ("feeds = 'a'\nout = 'o'", "feeds must be a list"),
         ("feeds = [", "invalid TOML"),
+        ("feeds = ['a']\nout = 'o'\ntimeout = -5", "timeout must be greater than 0"),
+        ("feeds = ['a']\nout = 'o'\nmax_page_mb = -1", "max_page_mb must be greater than 0"),
+        ("feeds = ['a']\nout = 'o'\nmax_attempts = 0", "max_attempts must be greater than 0"),
+        ("feeds = ['a']\nout = 'o'\nbitrate = 'fast'", "bitrate must be like 64k"),
     ],
 )
 def test_bad_config(tmp_path: Path, toml: str, message: str) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -83,6 +84,9 @@ def _bad_inputs(tmp: Path, server) -> dict[str, list[str]]:
         "blocked": ["script", server.url("/gone")],
         "bad scheme": ["script", "ftp://example.com/story"],
         "bad voice": ["article", str(SHORT), "-o", str(tmp / "x.mp3"), "--voice", "nobody"],
+        "output not mp3": ["article", str(SHORT), "-o", str(tmp / "x.vtt")],
+        "output is a device": ["article", str(SHORT), "-o", "/dev/null"],
+        "output under a file": ["article", str(SHORT), "-o", str(SHORT / "x.mp3")],
     }
 
 
@@ -98,6 +102,9 @@ def _bad_inputs(tmp: Path, server) -> dict[str, list[str]]:
         "blocked",
         "bad scheme",
         "bad voice",
+        "output not mp3",
+        "output is a device",
+        "output under a file",
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(case: str, tmp_path: Path, http_server) -> None:
@@ -105,8 +112,9 @@ def test_bad_input_is_one_line_and_non_zero(case: str, tmp_path: Path, http_serv
     err = run.stderr.decode()
     assert run.returncode != 0
     assert err.startswith("Error: ") and err.count("\n") == 1, err
-    assert "Traceback" not in err and run.stdout == b""
-    assert not (tmp_path / "x.mp3").exists()
+    assert "Traceback" not in err and "unexpected" not in err and run.stdout == b""
+    assert not (tmp_path / "x.mp3").exists() and not (tmp_path / "x.vtt").exists()
+    assert Path("/dev/null").is_char_device()
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
@@ -118,7 +126,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 def test_article_writes_a_chaptered_mp3_with_transcript(tmp_path: Path, http_server) -> None:
     cover = b"\x89PNG\r\n\x1a\n" + bytes(200)
     http_server.page("/img/bridge.png", cover, ctype="image/png")
-    image = f'<meta property="og:image" content="{http_server.url("/img/bridge.png")}">'
+    image = '<meta property="og:image" content="/img/bridge.png">'  # relative: resolved
     html = SHORT.read_text(encoding="utf-8").replace("</head>", image + "\n</head>")
     url = http_server.page("/harbour.html", html)
     out = tmp_path / "deep" / "story.mp3"
@@ -203,3 +211,40 @@ def test_say_voices_lexicon_and_cache_commands(tmp_path: Path) -> None:
     )
     assert without and with_ and without != with_
     assert "clips" in narrate("cache", "info").stdout.decode()
+
+
+@pytest.mark.slow
+def test_sigterm_removes_the_partial_output(tmp_path: Path) -> None:
+    out = tmp_path / "story.mp3"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "narrate", "-q", "article", str(SAMPLE), "-o", str(out)],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NARRATE_CACHE_DIR": str(tmp_path / "cold-cache")},
+    )
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("*.part")) and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and err.decode().startswith("Error: terminated"), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cold-cache"]
+
+
+def test_feed_exit_status_reports_failed_items(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<link>http://127.0.0.1:9/</link><description>d</description>"
+        "<item><title>Gone</title><link>http://127.0.0.1:9/gone</link><guid>g1</guid></item>"
+        "</channel></rss>"
+    )
+    run = narrate("feed", str(feed), "--out", str(tmp_path / "pod"), "--allow-private", "-q")
+    assert run.returncode != 0, run.stdout
+    assert b"1 failed" in run.stdout
+
+
+def test_a_bad_bitrate_is_a_usage_error_before_any_work(tmp_path: Path) -> None:
+    run = narrate("article", str(SHORT), "-o", str(tmp_path / "x.mp3"), "--bitrate", "abc")
+    assert run.returncode == 2 and b"Error: Invalid value for '--bitrate'" in run.stderr
+    assert b"Traceback" not in run.stderr and not list(tmp_path.iterdir())

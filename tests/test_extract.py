@@ -317,3 +317,26 @@ def test_fragment_such_as_feed_content() -> None:
     article = extract(Page(FILLER + "<h2>The pool</h2>" + FILLER.replace("Monday", "Friday")))
     assert article.title == "Untitled article"
     assert [b.kind for b in article.blocks] == ["paragraph"] * 2 + ["heading"] + ["paragraph"] * 2
+
+
+def test_no_date_is_guessed_from_a_copyright_footer() -> None:
+    body = "".join(
+        f"<p>Paragraph {i} of a story about the harbour and its bridge.</p>" for i in range(8)
+    )
+    html = (
+        f"<html><body><article><h1>Harbour news</h1>{body}</article>"
+        "<footer>© 2016 Example</footer></body></html>"
+    )
+    assert extract(Page(html=html)).date is None
+
+
+def test_a_relative_lead_image_is_resolved_against_the_page() -> None:
+    body = "".join(
+        f"<p>Paragraph {i} of a story about the harbour and its bridge.</p>" for i in range(8)
+    )
+    html = (
+        '<html><head><meta property="og:image" content="/img/bridge.jpg"></head>'
+        f"<body><article><h1>Harbour news</h1>{body}</article></body></html>"
+    )
+    article = extract(Page(html=html, url="https://news.example/a/story.html"))
+    assert article.image == "https://news.example/img/bridge.jpg"

@@ -417,3 +417,40 @@ def test_limits_come_from_the_environment(monkeypatch) -> None:
     limits = FetchLimits.from_env(max_feed_bytes=5)
     assert (limits.timeout_s, limits.max_page_bytes, limits.max_feed_bytes) == (7.5, 1048576, 5)
     assert limits.allow_private
+
+
+def test_ipv6_literal_gets_a_bracketed_host_header() -> None:
+    import socket
+    import threading
+    from http.server import HTTPServer
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers["Host"])
+            body = b"<p>six</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    class V6Server(HTTPServer):
+        address_family = socket.AF_INET6
+
+    try:
+        server = V6Server(("::1", 0), Handler)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        assert "six" in fetch(f"http://[::1]:{port}/", OPEN).text
+        assert seen == [f"[::1]:{port}"]
+    finally:
+        server.shutdown()
+        server.server_close()
