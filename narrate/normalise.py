@@ -351,6 +351,13 @@ def _spoken_number(text: str, rules: LanguageRules, before: str = "") -> str:
     return rules.decimal(text)
 
 
+def _number_value(text: str) -> float:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return float("inf")
+
+
 def _ranges(text: str, rules: LanguageRules) -> str:
     if not _HAS_DIGIT.search(text):
         return text
@@ -361,6 +368,8 @@ def _ranges(text: str, rules: LanguageRules) -> str:
             full = a[:2] + b
             if int(full) > int(a):
                 b = full
+        if _number_value(b) < _number_value(a):
+            return f"{a} {b}"  # a model number such as "787-9", not a range
         return f"{a} {rules.words.get('to', '-')} {b}"
 
     return _RANGE.sub(replace, text)
@@ -527,6 +536,20 @@ _EN_EARLY = (
     (re.compile(r"\b(50/50)\b"), "fifty-fifty"),
     (re.compile(r"©"), " copyright "),
     (re.compile(r"№\s?"), "number "),
+    # Codes with digits between letters (H5N1, W3C, A320neo) are read piece by piece.
+    (
+        re.compile(r"\b[A-Za-z]+[0-9]+[A-Za-z][A-Za-z0-9]*\b"),
+        lambda m: " ".join(re.findall(r"[A-Za-z]+|[0-9]+", m.group(0))),
+    ),
+    (re.compile(r"(?<=[0-9])x\b"), " times"),
+    # Ranges whose ends both carry the unit: "10%-15%", "$10-$15".
+    (re.compile(r"([0-9.]+)%\s?[-–]\s?(?=[0-9.]+%)"), r"\1 to "),
+    (re.compile(r"(\$[0-9][0-9.,]*)\s?[-–]\s?(?=\$[0-9])"), r"\1 to "),
+    # "$1.2-billion contract", "$4.5 bn", "1bn users": the scale word belongs to the number.
+    (re.compile(r"(?<=[0-9])-(?=(?:million|billion|trillion)\b)"), " "),
+    (re.compile(r"(?<=[0-9])\s(?=(?:bn|bln|mn|mln|tn)\b)"), ""),
+    (re.compile(r"(?<![\w$€£.,])([0-9][0-9.,]*)(bn|bln)\b"), r"\1 billion"),
+    (re.compile(r"(?<![\w$€£.,])([0-9][0-9.,]*)(mn|mln)\b"), r"\1 million"),
 )
 
 

@@ -307,6 +307,16 @@ EN_CASES = [
     ("• Monarch · GitHub ≫", "Monarch GitHub"),
     ("41°17′S", "forty-one degrees seventeen′S"),
     ("under § 230", "under section two hundred thirty"),
+    # codes, multipliers, ranges with units on both ends, scale words, model numbers
+    ("H5N1 bird flu", "H five N one bird flu"),
+    ("the W3C said", "the W three C said"),
+    ("1.5x faster", "one point five times faster"),
+    ("a 10%-15% rise", "a ten to fifteen percent rise"),
+    ("$10-$15 a month", "ten dollars to fifteen dollars a month"),
+    ("a $1.2-billion contract", "a one point two billion dollars contract"),
+    ("a $4.5 bn deal", "a four point five billion dollars deal"),
+    ("1bn users", "one billion users"),
+    ("a Boeing 787-9", "a Boeing seven eighty-seven nine"),
     # scale words in any case, mixed fractions
     ("a Net Worth of $17 Million?", "a Net Worth of seventeen million dollars?"),
     ("a $5 Billion deal", "a five billion dollars deal"),
