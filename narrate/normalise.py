@@ -1038,6 +1038,13 @@ _DE_MONTHS = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|
 _DE_ORDINAL_DATE = re.compile(rf"(?<![0-9.,])([0-9]{{1,2}})\.\s(?=(?:{_DE_MONTHS})\b)")
 _DE_TIME = re.compile(r"(?<![0-9.,:])([0-9]{1,2})[:.]([0-9]{2})\s?Uhr\b")
 _DE_MONEY = re.compile(r"(?<![\w.,])([€$£])\s?([0-9][0-9.,]*[0-9]|[0-9])")
+_DE_NUMERIC_DATE = re.compile(
+    r"(?<![0-9.,])([0-9]{1,2})\.([0-9]{1,2})\.(?:([0-9]{4})|([0-9]{2}))?(?![0-9])"
+)
+"""24.12.2024, 24.12.24 and 24.12."""
+_DE_ORDINAL = re.compile(r"(?<![0-9.,])([0-9]{1,2})\.\s(?=[A-ZÄÖÜ][a-zäöüß]{2,})")
+"""Der 2. Weltkrieg, im 19. Jahrhundert — but not a number ending a sentence."""
+_DE_DATIVE = frozenset({"am", "im", "vom", "zum", "beim", "dem", "den", "des", "seit", "ab", "bis"})
 
 
 def _de_dates_times(text: str, rules: LanguageRules) -> str:
@@ -1050,6 +1057,26 @@ def _de_dates_times(text: str, rules: LanguageRules) -> str:
         return (word if before in ("der", "Der", "die", "Die") else word + "n") + " "
 
     text = _DE_ORDINAL_DATE.sub(ordinal, text)
+    months = _DE_MONTHS.split("|")
+
+    def numeric_date(m: re.Match[str]) -> str:
+        day, month = int(m.group(1)), int(m.group(2))
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            return m.group(0)
+        year = m.group(3) or (f"20{m.group(4)}" if m.group(4) else "")
+        return (ordinal(m).strip() + f" {months[month - 1]}" + (f" {year}" if year else "")).strip()
+
+    text = _DE_NUMERIC_DATE.sub(numeric_date, text)
+
+    def plain_ordinal(m: re.Match[str]) -> str:
+        following = m.string[m.end() :].split(" ", 1)[0]
+        if following in rules.openers:
+            return m.group(0)
+        before = m.string[: m.start()].rstrip().rsplit(" ", 1)[-1].lower()
+        word = rules.ordinal(int(m.group(1)))
+        return (word + "n" if before in _DE_DATIVE else word) + " "
+
+    text = _DE_ORDINAL.sub(plain_ordinal, text)
 
     def time(m: re.Match[str]) -> str:
         h, mins = int(m.group(1)), int(m.group(2))

@@ -335,6 +335,10 @@ def test_language_prefix_selects_rules() -> None:
 
 
 OTHER_CASES = [
+    ("de", "Am 24.12.2024 kam er.", "Am vierundzwanzigsten Dezember zweitausendvierundzwanzig kam er."),  # noqa: E501
+    ("de", "Der 2. Weltkrieg endete.", "Der zweite Weltkrieg endete."),
+    ("de", "Im 19. Jahrhundert war es so.", "Im neunzehnten Jahrhundert war es so."),
+    ("de", "Er wurde 2. Dann ging er.", "Er wurde zwei. Dann ging er."),
     ("de", "Sie stieg um 3,5 Prozent.", "Sie stieg um drei Komma fünf Prozent."),
     ("de", "Es kamen 1.000 Menschen.", "Es kamen eintausend Menschen."),
     ("de", "Am 3. Mai um 9:30 Uhr.", "Am dritten Mai um neun Uhr dreißig."),
