@@ -89,8 +89,13 @@ def decode(content: bytes, content_type: str = "") -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
-        best = charset_normalizer.from_bytes(content[:200_000]).best()
-        return content.decode(best.encoding if best else "cp1252", "replace")
+        guesses = charset_normalizer.from_bytes(content[:200_000])
+    # Browsers fall back to windows-1252 for undeclared pages; keep that when it is a fit, rather
+    # than a look-alike Central European or Baltic code page.
+    encodings = [g.encoding for g in guesses]
+    if "cp1252" in encodings or not encodings:
+        return content.decode("cp1252", "replace")
+    return content.decode(encodings[0], "replace")
 
 
 def _browser_codec(name: str) -> str:

@@ -454,3 +454,14 @@ def test_ipv6_literal_gets_a_bracketed_host_header() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("<p>Café owner wins „award“ and €500 – a première for the town’s baker.</p>", "cp1252"),
+        ("<p>Привет, как дела? Это тестовая страница на русском языке.</p>", "cp1251"),
+    ],
+)
+def test_undeclared_legacy_pages_decode_as_a_browser_would(text: str, codec: str) -> None:
+    assert decode(text.encode(codec)) == text
