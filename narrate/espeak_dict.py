@@ -11,6 +11,8 @@ from pathlib import Path
 from piper.phoneme_ids import DEFAULT_PHONEME_ID_MAP
 from piper.phonemize_espeak import ESPEAK_DATA_DIR, EspeakPhonemizer
 
+from narrate.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 ESPEAK_VOICES = {"en": "en-us"}
@@ -114,6 +116,9 @@ def phonemize(text: str, lang: str = "en") -> str:
             if part.startswith("[["):
                 out.append(part[2:-2].strip())
             elif part.strip():
-                sentences = phonemizer.phonemize(voice, part)
+                try:
+                    sentences = phonemizer.phonemize(voice, part)
+                except RuntimeError as exc:  # espeak-ng has no such voice
+                    raise ConfigError(f"espeak-ng has no voice for language {lang!r}") from exc
                 out.append(" ".join("".join(s) for s in sentences).strip())
     return " ".join(p for p in out if p)

@@ -285,3 +285,8 @@ def test_unknown_words_on_the_sample(sample_script: Script) -> None:
 )
 def test_espeak_dictionary_membership(word: str, known: bool) -> None:
     assert espeak_dict.in_dictionary(word, "en") is known
+
+
+def test_lexicon_show_for_a_language_espeak_lacks_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="no voice for language 'zz'"):
+        lexicon_show("x", "zz")
