@@ -1090,12 +1090,24 @@ def _prefix_money(text: str, rules: LanguageRules) -> str:
     """`€20` → `20 Euro`: most languages say the amount first."""
     if not _HAS_DIGIT.search(text):
         return text
+    # "€1,5 Mio." is "eins Komma fünf Millionen Euro": a scale word goes before the currency.
+    text = re.sub(
+        r"(?<![\w.,])([€$£])\s?([0-9][0-9.,]*[0-9]|[0-9])\s?(Mio\.|Mrd\.|Millionen|Milliarden)",
+        lambda m: f"{m.group(2)} {m.group(3)} {rules.currencies[m.group(1)][1]}",
+        text,
+    )
     return _DE_MONEY.sub(lambda m: f"{m.group(2)} {rules.currencies[m.group(1)][1]}", text)
 
 
 def _suffix_currency(text: str, rules: LanguageRules) -> str:
     if not _HAS_DIGIT.search(text):
         return text
+    # "3,20 €" is said "drei Euro zwanzig": the cents follow the currency.
+    text = re.sub(
+        r"(?<![0-9.,])([0-9][0-9.]*),([0-9]{2})\s?([€$£])(?!\w)",
+        lambda m: f"{m.group(1)} {rules.currencies[m.group(3)][1]} {int(m.group(2))}",
+        text,
+    )
     return re.sub(
         r"(?<=[0-9])\s?([€$£])(?!\w)", lambda m: f" {rules.currencies[m.group(1)][1]}", text
     )

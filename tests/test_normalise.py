@@ -339,6 +339,8 @@ OTHER_CASES = [
     ("de", "Der 2. Weltkrieg endete.", "Der zweite Weltkrieg endete."),
     ("de", "Im 19. Jahrhundert war es so.", "Im neunzehnten Jahrhundert war es so."),
     ("de", "Er wurde 2. Dann ging er.", "Er wurde zwei. Dann ging er."),
+    ("de", "Das kostet 3,20 €.", "Das kostet drei Euro zwanzig."),
+    ("de", "Ein Deal über €1,5 Mio.", "Ein Deal über eins Komma fünf Millionen Euro."),
     ("de", "Sie stieg um 3,5 Prozent.", "Sie stieg um drei Komma fünf Prozent."),
     ("de", "Es kamen 1.000 Menschen.", "Es kamen eintausend Menschen."),
     ("de", "Am 3. Mai um 9:30 Uhr.", "Am dritten Mai um neun Uhr dreißig."),
