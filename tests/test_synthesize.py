@@ -212,7 +212,14 @@ SENTENCES = [
     "We are ready for a ceasefire, but the killing must stop first.",
     "Officials in Moscow did not respond to a request for comment.",
     "This war can end only when the aggressor understands it cannot win.",
+    "The minister promised new money for schools and hospitals in the north.",
+    "Prices rose again last month, and families are feeling the pressure.",
+    "We will announce it when the president deems it necessary.",
+    "The storm closed roads across the region and left thousands without power.",
+    "Nobody expected the vote to be this close, the senator told reporters.",
+    "It will be the last signal that they do not want to end this war.",
 ]
+"""Enough words (about 120) that a recogniser's word error rate is steady between syntheses."""
 
 
 def test_quotes_sound_distinct_yet_stay_intelligible() -> None:
