@@ -351,7 +351,8 @@ def _entry(e: Mapping[str, Any], base_url: str | None) -> Entry | None:
     title = _clean(e.get("title")) or html_to_text(summary_html)[:80] or (link or "")
     if not (raw_id or link or content_html or title):
         return None
-    published = _struct_time(e.get("published_parsed") or e.get("updated_parsed"))
+    # dict.get: feedparser maps a missing updated_parsed to published_parsed with a warning.
+    published = _struct_time(e.get("published_parsed") or dict.get(e, "updated_parsed"))
     return _make_entry(
         raw_id,
         link,
