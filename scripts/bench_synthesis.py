@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import re
 import shutil
 import statistics
 import sys
@@ -22,10 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from narrate import config, ffmpeg, voices
+from narrate import config, voices
 from narrate.cache import ClipCache
 from narrate.models import ROLES, Chapter, Clip, Script, Segment, Sentence
 from narrate.synthesize import aligned_model, synthesize
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The listening measures are the ones the tests use, so bench and tests judge alike.
+from tests.audio_helpers import median_f0, recogniser, word_errors
+from tests.audio_helpers import recognise as recognise_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "zelensky-gauntlet.html"
@@ -100,55 +104,17 @@ _DECODER = None
 
 
 def recognise(samples: np.ndarray, rate: int) -> str:
-    """What pocketsphinx's US English model hears."""
+    """What pocketsphinx's US English model hears (one decoder, reused)."""
     global _DECODER
-    from pocketsphinx import Decoder
-
     if _DECODER is None:
-        _DECODER = Decoder(samprate=16000, loglevel="FATAL")
-    fmt = ["-f", "f32le", "-ar", str(rate), "-ac", "1"]
-    pcm = ffmpeg.run(
-        [*fmt, "-i", "pipe:0", "-ar", "16000", "-f", "s16le", "pipe:1"],
-        input=samples.astype("<f4").tobytes(),
-    ).stdout
-    _DECODER.start_utt()
-    _DECODER.process_raw(pcm, full_utt=True)
-    _DECODER.end_utt()
-    hyp = _DECODER.hyp()
-    return hyp.hypstr if hyp else ""
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
+        _DECODER = recogniser()
+    return recognise_clip(Clip(samples=samples, sample_rate=rate), _DECODER)
 
 
 def wer(ref: str, hyp: str) -> float:
     """Word error rate of hyp against ref."""
-    r, h = _words(ref), _words(hyp)
-    row = list(range(len(h) + 1))
-    for i in range(1, len(r) + 1):
-        prev, row[0] = row[0], i
-        for j in range(1, len(h) + 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
-    return row[len(h)] / max(len(r), 1)
-
-
-def median_f0(samples: np.ndarray, rate: int, fmin: float = 60, fmax: float = 400) -> float:
-    """Median F0 (Hz) of voiced 40 ms frames, by normalised autocorrelation."""
-    frame, hop = int(0.04 * rate), int(0.01 * rate)
-    lo, hi = int(rate / fmax), int(rate / fmin)
-    floor = 0.1 * float(np.sqrt(np.mean(samples**2)))
-    found = []
-    for start in range(0, len(samples) - frame, hop):
-        f = samples[start : start + frame] - samples[start : start + frame].mean()
-        if np.sqrt(np.mean(f**2)) < floor:
-            continue
-        ac = np.correlate(f, f, "full")[frame - 1 :]
-        ac = ac / ac[0]
-        lag = lo + int(np.argmax(ac[lo:hi]))
-        if ac[lag] > 0.5:
-            found.append(rate / lag)
-    return float(np.median(found))
+    errors, words = word_errors(ref.replace("’", "'"), hyp)
+    return errors / max(words, 1)
 
 
 def _role_stats(script: Script, clips: Sequence[Sequence[Clip]], role: str) -> tuple[float, float]:

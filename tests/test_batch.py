@@ -180,8 +180,13 @@ def site(http_server) -> Site:  # type: ignore[no-untyped-def]
 
 
 def config(site: Site, out: Path, **kw: object) -> batch.BatchConfig:
+    return feed_config(site.feed_url, out, **kw)
+
+
+def feed_config(feed_url: str, out: Path, **kw: object) -> batch.BatchConfig:
+    """The batch settings the tests share: one feed, loopback allowed, no disclaimer."""
     values: dict[str, object] = {
-        "feeds": (site.feed_url,),
+        "feeds": (feed_url,),
         "out": out,
         "base_url": BASE_URL,
         "disclaimer": None,

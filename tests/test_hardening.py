@@ -34,6 +34,7 @@ from narrate.errors import AudioError, InputError, NarrateError
 from narrate.models import Page
 from narrate.state import State
 from tests.test_batch import ARTICLES, BASE_URL, LIMITS, Published, Site, page, read_feed
+from tests.test_batch import feed_config as config
 from tests.test_fetch import NETNS_SERVER, certificate, https_server, run_in_netns
 
 __all__ = ["certificate"]  # a fixture, used by name
@@ -87,20 +88,6 @@ def rss(base: str, items: list[tuple[str, str]]) -> str:
         f"<title>Hostile News</title><link>{base}/</link><description>d</description>"
         f"{body}</channel></rss>"
     )
-
-
-def config(feed_url: str, out: Path, **kw: object) -> batch.BatchConfig:
-    values: dict[str, object] = {
-        "feeds": (feed_url,),
-        "out": out,
-        "base_url": BASE_URL,
-        "disclaimer": None,
-        "workers": 1,
-        "limits": LIMITS,
-        "owner_email": "ann@valley.example",
-    }
-    values.update(kw)
-    return batch.BatchConfig(**values)  # type: ignore[arg-type]
 
 
 # the acceptance test: every hostile item fails alone, with its own reason
