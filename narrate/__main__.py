@@ -1,5 +1,5 @@
 """`python -m narrate` is the `narrate` command."""
 
-from narrate.cli import main
+from narrate.cli.main import main
 
 main()

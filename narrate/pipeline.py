@@ -8,13 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from narrate import extract, fetch, lexicon, master, segment, synthesize, tag, transcript, voices
 from narrate import workers as pool
-from narrate.cache import ClipCache, Mastered, mastered_key
+from narrate.article import extract, fetch, segment
+from narrate.audio import master, synthesize, tag, transcript, voices
+from narrate.audio.cache import ClipCache, Mastered, mastered_key
 from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits
 from narrate.errors import FetchError, InputError, NarrateError
 from narrate.files import atomic_path, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Script, Timeline
+from narrate.speech import lexicon
 
 log = logging.getLogger(__name__)
 

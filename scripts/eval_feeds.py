@@ -1,4 +1,4 @@
-"""Read every feed of the shared corpus with narrate.feeds: items, or a clear error; never a crash.
+"""Read every feed of the shared corpus with narrate.feed.read: items or a clear error, no crash.
 
 Usage: python scripts/eval_feeds.py [CORPUS_FEEDS_DIR] [-v]
 Prints one block per feed and a table of outcomes by manifest kind; exits 1 if anything crashed.
@@ -13,9 +13,9 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from narrate import feeds
 from narrate.config import FetchLimits
 from narrate.errors import NarrateError
+from narrate.feed import read as feeds
 
 DEFAULT = Path("/work/shared/corpus/feeds")
 

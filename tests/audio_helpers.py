@@ -12,7 +12,7 @@ import numpy as np
 from piper import PiperVoice, SynthesisConfig
 from pocketsphinx import Decoder
 
-from narrate import ffmpeg
+from narrate.audio import ffmpeg
 from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
 
 RATE = 22050

@@ -27,11 +27,11 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from narrate import batch, podcast
-from narrate.cli_feed import feed as feed_command
+from narrate.cli.feed import feed as feed_command
 from narrate.config import AI_DISCLOSURE, DISCLAIMER, FetchLimits
 from narrate.errors import ConfigError
-from narrate.state import LockedError, State, locked
+from narrate.feed import batch, podcast
+from narrate.feed.state import LockedError, State, locked
 
 NS = {"itunes": podcast.ITUNES, "podcast": podcast.PODCAST}
 LIMITS = FetchLimits(allow_private=True, timeout_s=5.0)
@@ -583,7 +583,7 @@ def _start_batch(site: Site, out: Path, env: dict[str, str]) -> subprocess.Popen
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from narrate import batch\n"
+        "from narrate.feed import batch\n"
         "from narrate.config import FetchLimits\n"
         "batch.run(batch.BatchConfig(feeds=(sys.argv[1],), out=Path(sys.argv[2]),"
         f" base_url={BASE_URL!r}, disclaimer=None, workers=1,"

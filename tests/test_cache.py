@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from narrate import voices
-from narrate.cache import (
+from narrate.audio import voices
+from narrate.audio.cache import (
     MASTERED_KEEP,
     ClipCache,
     Mastered,
@@ -19,8 +19,8 @@ from narrate.cache import (
     encode_clip,
     mastered_key,
 )
+from narrate.audio.synthesize import synthesize
 from narrate.models import Chapter, Clip, Delivery, Script, Segment, Sentence, Word
-from narrate.synthesize import synthesize
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from narrate.article.extract import extract
 from narrate.errors import ExtractionError, InputError
-from narrate.extract import extract
 from narrate.models import Article, Page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pages"

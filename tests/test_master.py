@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from narrate import master
+from narrate.audio import master
 from narrate.errors import AudioError
 from narrate.models import Clip, Delivery, Timeline, Word
 from tests.audio_helpers import (

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from narrate.normalise import LANGUAGES, LanguageRules, clean, split_sentences, to_spoken
+from narrate.speech.normalise import LANGUAGES, LanguageRules, clean, split_sentences, to_spoken
 
 # --------------------------------------------------------------------------- clean
 
@@ -432,7 +432,7 @@ class _Failures(logging.Handler):
 @given(st.one_of(st.text(), _NEWSY, _NEWSY.map(lambda s: s.replace(" ", ""))))
 def test_english_output_has_no_digits_or_phoneme_blocks(text: str) -> None:
     failures = _Failures()
-    logger = logging.getLogger("narrate.normalise")
+    logger = logging.getLogger("narrate.speech.normalise")
     logger.addHandler(failures)
     try:
         spoken = to_spoken(text, "en")

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from narrate import podcast
 from narrate.config import AI_DISCLOSURE
 from narrate.errors import ConfigError
+from narrate.feed import podcast
 
 NS = {"itunes": podcast.ITUNES, "podcast": podcast.PODCAST, "atom": podcast.ATOM}
 BASE = "https://pod.example/show/"

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from narrate.article.extract import extract
+from narrate.article.segment import credit_line, render_text, segment, split_quotes, spoken_date
 from narrate.config import DISCLAIMER
-from narrate.extract import extract
 from narrate.models import Article, Block, Page, Script
-from narrate.segment import credit_line, render_text, segment, split_quotes, spoken_date
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "zelensky-gauntlet.html"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from narrate.errors import InputError
-from narrate.serve import make_server, parse_range
+from narrate.web.serve import make_server, parse_range
 
 DATA = bytes(range(256)) * 4  # 1024 bytes
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from narrate.errors import NarrateError
-from narrate.state import FeedState, Item, LockedError, State, locked, now_iso
+from narrate.feed.state import FeedState, Item, LockedError, State, locked, now_iso
 
 
 def item(guid: str = "g1", **kw: object) -> Item:
@@ -125,7 +125,7 @@ def test_lock_in_process(tmp_path: Path) -> None:
 
 def test_lock_held_by_another_process(tmp_path: Path) -> None:
     code = (
-        "import sys, time; from pathlib import Path; from narrate.state import locked\n"
+        "import sys, time; from pathlib import Path; from narrate.feed.state import locked\n"
         "with locked(Path(sys.argv[1])):\n"
         "    print('held', flush=True); time.sleep(30)\n"
     )

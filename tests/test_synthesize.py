@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from narrate import voices, workers
-from narrate.cache import ClipCache
-from narrate.errors import SynthesisError, VoiceError
-from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
-from narrate.synthesize import (
+from narrate import workers
+from narrate.audio import voices
+from narrate.audio.cache import ClipCache
+from narrate.audio.synthesize import (
     Engine,
     Job,
     _worker_init,
@@ -26,6 +25,8 @@ from narrate.synthesize import (
     split_long,
     synthesize,
 )
+from narrate.errors import SynthesisError, VoiceError
+from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
 from tests.audio_helpers import median_f0, recognise, recogniser, word_errors
 
 LONG = " ".join(

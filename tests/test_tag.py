@@ -10,7 +10,7 @@ import mutagen.mp3
 import pytest
 from mutagen.id3 import ID3, CTOCFlags, PictureType
 
-from narrate import master, tag, transcript
+from narrate.audio import master, tag, transcript
 from narrate.config import AI_DISCLOSURE
 from narrate.errors import AudioError
 from narrate.models import ChapterMark, Script, Timeline

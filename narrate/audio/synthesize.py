@@ -18,13 +18,13 @@ import onnxruntime
 from piper import PiperVoice, SynthesisConfig
 from piper.config import PiperConfig
 
-from narrate import ffmpeg
 from narrate import workers as pool
-from narrate.cache import ClipCache, clip_key
+from narrate.audio import ffmpeg
+from narrate.audio.cache import ClipCache, clip_key
+from narrate.audio.voices import Profile, VoiceModel, resolve_model
 from narrate.errors import AudioError, NarrateError, SynthesisError, VoiceError
 from narrate.files import atomic_path
 from narrate.models import ROLES, Clip, Delivery, Role, Script, Word
-from narrate.voices import Profile, VoiceModel, resolve_model
 
 log = logging.getLogger(__name__)
 

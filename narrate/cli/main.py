@@ -14,11 +14,12 @@ from typing import Any
 
 import click
 
-from narrate import cli_feed, pipeline
+from narrate import pipeline
+from narrate.cli import feed as cli_feed
+from narrate.cli.progress import bar as progress_bar
 from narrate.config import DISCLAIMER, VERSION, FetchLimits
 from narrate.errors import NarrateError
 from narrate.models import ROLES
-from narrate.progress import bar as progress_bar
 
 log = logging.getLogger("narrate")
 
@@ -138,8 +139,8 @@ def _source_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @_verbosity
 def script(source: str, fmt: str, unknown_words: bool, **kw: Any) -> None:
     """Print the narration script of SOURCE (URL, HTML file or -)."""
-    from narrate import lexicon
-    from narrate.segment import render_text
+    from narrate.article.segment import render_text
+    from narrate.speech import lexicon
 
     result = pipeline.load_script(source, _options(None, **kw), pronounce=not unknown_words)
     if unknown_words:
@@ -220,8 +221,8 @@ def article(
 @click.option("--voice", metavar="PROFILE", help="Voice profile name or TOML path.")
 def say(text: str, output: Path, role: str, voice: str | None) -> None:
     """Speak one line with a profile's ROLE delivery, for auditioning."""
-    from narrate import synthesize, voices
-    from narrate.master import write_wav
+    from narrate.audio import synthesize, voices
+    from narrate.audio.master import write_wav
 
     clip = synthesize.say(text, voices.load_profile(voice), role)  # type: ignore[arg-type]
     write_wav(clip, output)
@@ -234,7 +235,7 @@ def voices(ctx: click.Context) -> None:
     """List voice profiles and the Piper models narrate can find."""
     if ctx.invoked_subcommand is not None:
         return
-    from narrate import voices as v
+    from narrate.audio import voices as v
 
     click.echo("Profiles:")
     for profile in v.list_profiles():
@@ -248,8 +249,8 @@ def voices(ctx: click.Context) -> None:
 @click.option("--voice", metavar="PROFILE", help="Check only this profile.")
 def voices_check(voice: str | None) -> None:
     """Resolve every profile and synthesise a test sentence with each role."""
-    from narrate import synthesize
-    from narrate import voices as v
+    from narrate.audio import synthesize
+    from narrate.audio import voices as v
 
     failed = 0
     profiles = (
@@ -280,7 +281,7 @@ def lexicon() -> None:
 )
 def lexicon_show(word: str, lang: str, files: tuple[Path, ...]) -> None:
     """Print espeak-ng's phonemes for WORD without and with the lexicon."""
-    from narrate import lexicon as lex
+    from narrate.speech import lexicon as lex
 
     without, with_ = lex.lexicon_show(word, lang, lex.load_lexicon(lang, files))
     click.echo(f"without lexicon: {without}")
@@ -295,7 +296,7 @@ def cache() -> None:
 @cache.command("info")
 def cache_info() -> None:
     """Show where the cache is and how big it is."""
-    from narrate.cache import ClipCache
+    from narrate.audio.cache import ClipCache
 
     store = ClipCache()
     entries, size = store.info()
@@ -305,7 +306,7 @@ def cache_info() -> None:
 @cache.command("clear")
 def cache_clear() -> None:
     """Remove every cached clip."""
-    from narrate.cache import ClipCache
+    from narrate.audio.cache import ClipCache
 
     click.echo(f"Removed {ClipCache().clear()} clips")
 

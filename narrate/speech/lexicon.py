@@ -35,10 +35,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from narrate import espeak_dict
 from narrate.errors import ConfigError
 from narrate.models import Script, Segment
-from narrate.normalise import to_spoken
+from narrate.speech import espeak as espeak_dict
+from narrate.speech.normalise import to_spoken
 
 log = logging.getLogger(__name__)
 

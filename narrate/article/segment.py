@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from narrate.config import DISCLAIMER, disclaimer_for
 from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sentence
-from narrate.normalise import clean as _clean
-from narrate.normalise import split_sentences, to_spoken
+from narrate.speech.normalise import clean as _clean
+from narrate.speech.normalise import split_sentences, to_spoken
 
 # Opening mark → the marks that may close it.
 _QUOTE_PAIRS = {

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from narrate.progress import bar as progress_bar
-from narrate.progress import cut
-from narrate.serve import DEFAULT_PORT, HOST, make_server
+from narrate.cli.progress import bar as progress_bar
+from narrate.cli.progress import cut
+from narrate.web.serve import DEFAULT_PORT, HOST, make_server
 
 if TYPE_CHECKING:
-    from narrate import batch
+    from narrate.feed import batch
 
 _MARK = {
     "published": "new",
@@ -64,7 +64,7 @@ def feed(
     **flags: Any,
 ) -> None:
     """Narrate new and changed items of FEED... (RSS, Atom, JSON Feed, OPML) into a podcast."""
-    from narrate import batch  # feedparser and SQLite load only for this command
+    from narrate.feed import batch  # feedparser and SQLite load only for this command
 
     config = batch.load_config(
         config_path,

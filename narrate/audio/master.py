@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from narrate import ffmpeg
+from narrate.audio import ffmpeg
 from narrate.errors import AudioError
 from narrate.files import atomic_path
 from narrate.models import (

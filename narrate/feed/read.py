@@ -25,10 +25,10 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
+from narrate.article.fetch import decode, fetch
 from narrate.config import FetchLimits
 from narrate.errors import InputError
-from narrate.fetch import decode, fetch
-from narrate.normalise import clean
+from narrate.speech.normalise import clean
 
 log = logging.getLogger(__name__)
 

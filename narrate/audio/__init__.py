@@ -1,0 +1,1 @@
+"""Audio: voices, Piper synthesis, the clip cache, mastering, ID3 tags and transcripts."""

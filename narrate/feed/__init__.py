@@ -1,0 +1,1 @@
+"""Feeds: read RSS/Atom/JSON feeds, keep batch state, publish the podcast feed."""

@@ -1,0 +1,1 @@
+"""Speech text: cleaning, sentence splitting, spoken-form rules per language, lexicons."""

@@ -1,0 +1,1 @@
+"""Web: serving what narrate publishes."""
