@@ -31,6 +31,7 @@ from narrate.cli.feed import feed as feed_command
 from narrate.config import AI_DISCLOSURE, DISCLAIMER, FetchLimits
 from narrate.errors import ConfigError
 from narrate.feed import batch, podcast
+from narrate.feed import config as feed_settings
 from narrate.feed.state import LockedError, State, locked
 
 NS = {"itunes": podcast.ITUNES, "podcast": podcast.PODCAST}
@@ -645,16 +646,18 @@ def test_cli_publishes_with_progress(site: Site, tmp_path: Path) -> None:
 
 def test_example_config_documents_every_option(tmp_path: Path) -> None:
     example = ROOT / "narrate.example.toml"
-    cfg = batch.load_config(example)
+    cfg = feed_settings.load_config(example)
     text = example.read_text()
     assert "\n[channel]\n" in text
-    for key in (batch._TOP_KEYS - {"channel"}) | batch._CHANNEL_KEYS:
+    for key in (feed_settings._TOP_KEYS - {"channel"}) | feed_settings._CHANNEL_KEYS:
         assert f"\n{key} =" in text or f"\n# {key} =" in text, key
     assert cfg.base_url == "https://example.com/podcast/"
     assert cfg.category == ("News", "Daily News")
     assert cfg.disclaimer == DISCLAIMER
     assert cfg.out == example.parent / "podcast"
-    flags = batch.load_config(example, feeds=("a.xml",), limit=3, out=tmp_path, disclaimer=False)
+    flags = feed_settings.load_config(
+        example, feeds=("a.xml",), limit=3, out=tmp_path, disclaimer=False
+    )
     assert (flags.feeds, flags.limit, flags.out, flags.disclaimer) == (
         ("a.xml",),
         3,
@@ -686,7 +689,7 @@ def test_bad_config(tmp_path: Path, toml: str, message: str) -> None:
     path = tmp_path / "narrate.toml"
     path.write_text(toml)
     with pytest.raises(ConfigError, match=message):
-        batch.load_config(path)
+        feed_settings.load_config(path)
 
 
 def test_content_hash_follows_the_spoken_text_only() -> None:

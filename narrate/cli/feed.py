@@ -65,8 +65,9 @@ def feed(
 ) -> None:
     """Narrate new and changed items of FEED... (RSS, Atom, JSON Feed, OPML) into a podcast."""
     from narrate.feed import batch  # feedparser and SQLite load only for this command
+    from narrate.feed import config as feed_settings
 
-    config = batch.load_config(
+    config = feed_settings.load_config(
         config_path,
         feeds=feeds,
         since=since.date() if since else None,
