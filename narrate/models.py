@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +13,9 @@ Role = Literal["disclaimer", "title", "heading", "narration", "quote"]
 ROLES: tuple[Role, ...] = ("disclaimer", "title", "heading", "narration", "quote")
 
 BlockKind = Literal["heading", "paragraph", "quote", "list", "table"]
+
+Progress = Callable[[int, int, str], None]
+"""Called with (units done, units in all, what is being worked on; "" when nothing is named)."""
 
 
 @dataclass(frozen=True)

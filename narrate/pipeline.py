@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,16 +14,13 @@ from narrate.audio.cache import ClipCache, Mastered, mastered_key
 from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits
 from narrate.errors import FetchError, InputError, NarrateError
 from narrate.files import atomic_path, write_text_atomic
-from narrate.models import ROLES, Episode, Page, Script, Timeline
+from narrate.models import ROLES, Episode, Page, Progress, Script, Timeline
 from narrate.speech import lexicon
 
 log = logging.getLogger(__name__)
 
 MAX_COVER_BYTES = 5 * 1024 * 1024
 """Larger covers are left out: podcast apps want artwork well under this."""
-
-Progress = Callable[[int, int], None]
-"""Called with (sentences done, sentences in all) as synthesis proceeds."""
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def test_renarration_synthesises_only_what_changed(clip_cache: ClipCache) -> Non
         _script("One short line.", "Another line."),
         profile,
         cache=cache,
-        progress=lambda d, t: seen.append((d, t)),
+        progress=lambda d, t, _: seen.append((d, t)),
     )
     assert seen == [(2, 2)]
     for a, b in zip(first, again, strict=True):
@@ -149,7 +149,9 @@ def test_a_profile_change_to_one_role_keeps_the_others(clip_cache: ClipCache) ->
         deliveries={**profile.deliveries, "quote": Delivery(gain_db=-3)},
     )
     seen: list[tuple[int, int]] = []
-    synthesize(_script("Steady."), louder, cache=cache, progress=lambda d, t: seen.append((d, t)))
+    synthesize(
+        _script("Steady."), louder, cache=cache, progress=lambda d, t, _: seen.append((d, t))
+    )
     assert seen == [(1, 1)]
 
 

@@ -129,7 +129,7 @@ def test_parallel_synthesis_keeps_script_order(clip_cache: ClipCache) -> None:
         voices.load_profile(),
         workers=2,
         cache=clip_cache,
-        progress=lambda d, t: done.append(d),
+        progress=lambda d, t, _: done.append(d),
     )
     assert [len(seg) for seg in result] == [3, 3]
     clips = [c for seg in result for c in seg]

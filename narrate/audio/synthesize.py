@@ -24,7 +24,7 @@ from narrate.audio.cache import ClipCache, clip_key
 from narrate.audio.voices import Profile, VoiceModel, resolve_model
 from narrate.errors import AudioError, NarrateError, SynthesisError, VoiceError
 from narrate.files import atomic_path
-from narrate.models import ROLES, Clip, Delivery, Role, Script, Word
+from narrate.models import ROLES, Clip, Delivery, Progress, Role, Script, Word
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ def synthesize(
     profile: Profile,
     *,
     workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     cache: ClipCache | None = None,
     timeout_s: float = TASK_TIMEOUT_S,
 ) -> list[tuple[Clip, ...]]:
@@ -335,7 +335,7 @@ def synthesize(
     done = sum(uses[k] for k in clips)
     log.info("%d of %d sentences cached; synthesising %d", done, total, len(jobs))
     if progress and done:
-        progress(done, total)
+        progress(done, total, "")
 
     def finished(key: str, clip: Clip) -> None:
         nonlocal done
@@ -343,7 +343,7 @@ def synthesize(
         clips[key] = clip
         done += uses[key]
         if progress:
-            progress(done, total)
+            progress(done, total, "")
 
     order = sorted(jobs, key=lambda k: len(jobs[k].text), reverse=True)
     if len(order) <= IN_PROCESS_MAX:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
 
-Update = Callable[..., None]
-"""update(done, total[, item]): what pipeline.Progress and batch.ProgressFn callers call."""
+from narrate.models import Progress
 
 
 @contextmanager
-def bar(label: str, quiet: bool) -> Iterator[Update | None]:
+def bar(label: str, quiet: bool) -> Iterator[Progress | None]:
     """Yield an update function for a click progress bar on stderr, or None when quiet."""
     if quiet:
         yield None
@@ -22,7 +21,7 @@ def bar(label: str, quiet: bool) -> Iterator[Update | None]:
     shown: Any = None
     seen = 0
 
-    def update(done: int, total: int, item: str | None = None) -> None:
+    def update(done: int, total: int, item: str) -> None:
         nonlocal shown, seen
         if total == 0:
             return
@@ -36,7 +35,7 @@ def bar(label: str, quiet: bool) -> Iterator[Update | None]:
                 item_show_func=lambda text: cut(text, 40) if text else None,
             )
             shown.__enter__()
-        shown.update(done - seen, item)
+        shown.update(done - seen, item or None)
         seen = done
 
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -35,7 +35,7 @@ from narrate.feed import read as feeds
 from narrate.feed.config import BatchConfig
 from narrate.feed.state import FeedState, Item, State, locked, now_iso
 from narrate.files import write_bytes_atomic
-from narrate.models import Script
+from narrate.models import Progress, Script
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,6 @@ COVER_FILE = "cover.png"
 Outcome = Literal[
     "published", "republished", "unchanged", "skipped", "failed", "waiting", "quarantined"
 ]
-ProgressFn = Callable[[int, int, str], None]
-"""Called with (items done, items to do, title of the item being worked on)."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +125,7 @@ def options(config: BatchConfig) -> pipeline.Options:
 
 
 def run(
-    config: BatchConfig, progress: ProgressFn | None = None, now: datetime | None = None
+    config: BatchConfig, progress: Progress | None = None, now: datetime | None = None
 ) -> RunSummary:
     """One batch run over config.out; LockedError at once if another run holds the folder."""
     started = time.monotonic()
