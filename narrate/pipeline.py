@@ -108,7 +108,7 @@ def _isolated_script(page: Page, opts: Options) -> Script:
             f"extracting {source} needed more than {opts.extract.memory_mb} MB "
             "(NARRATE_EXTRACT_MEMORY_MB raises the limit)"
         )
-    if outcome.crashed and "timed out" in outcome.message:
+    if outcome.timed_out:
         raise InputError(
             f"extracting {source} took longer than {opts.extract.timeout_s:g} s "
             "(NARRATE_EXTRACT_TIMEOUT raises the limit)"

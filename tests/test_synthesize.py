@@ -188,6 +188,7 @@ def test_the_pool_isolates_crashes_hangs_and_errors() -> None:
     assert isinstance(crash, workers.Failure) and crash.crashed and "died" in crash.message
     assert isinstance(hang, workers.Failure) and hang.crashed and "timed out" in hang.message
     assert isinstance(raised, workers.Failure) and not raised.crashed
+    assert [f.timed_out for f in (crash, hang, raised)] == [False, True, False]
     assert isinstance(raised.error, SynthesisError)
     assert sorted(seen) == list(range(6))
 
