@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from narrate.audio.align import aligned_model
-from narrate.audio.cache import ClipCache, clip_key
 from narrate.audio.engine import Job, local_engine, model_for
-from narrate.audio.split import speakable
+from narrate.audio.synthesize import synthesize
 from narrate.audio.voices import Profile
-from narrate.errors import NarrateError, SynthesisError
-from narrate.models import ROLES, Clip, Role
+from narrate.errors import NarrateError
+from narrate.models import ROLES, Chapter, Clip, Role, Script, Segment, Sentence
 
 CHECK_TEXT = "Testing, one two three."
 
 
 def say(text: str, profile: Profile, role: Role = "narration") -> Clip:
     """One piece of text in one role's voice, synthesised in this process (for auditioning)."""
-    if not speakable(text):
-        raise SynthesisError(f"nothing to speak in {text!r}")
-    delivery = profile.delivery(role)
-    model = model_for(delivery)
-    cache = ClipCache()
-    onnx, aligned = aligned_model(model, cache.models)
-    key = clip_key(f"{model.fingerprint}:{int(aligned)}", delivery, text)
-    clip = cache.get(key)
-    if clip is None:
-        clip = local_engine().render(Job(model, onnx, aligned, delivery, text))
-        cache.put(key, clip)
+    line = Segment(role, (Sentence(text, text),))
+    [(clip,)] = synthesize(Script(title=text, chapters=(Chapter(text, (line,)),)), profile)
     return clip
 
 
