@@ -8,19 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from narrate import workers as pool
-from narrate.article import extract, fetch, segment
+from narrate.article import cover, extract, fetch, segment
 from narrate.audio import master, synthesize, tag, transcript, voices
-from narrate.audio.cache import ClipCache, Mastered, mastered_key
 from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits
-from narrate.errors import FetchError, InputError, NarrateError
+from narrate.errors import InputError, NarrateError
 from narrate.files import atomic_path, write_text_atomic
-from narrate.models import ROLES, Episode, Page, Progress, Script, Timeline
+from narrate.models import ROLES, Episode, Page, Progress, Script
 from narrate.speech import lexicon
 
 log = logging.getLogger(__name__)
-
-MAX_COVER_BYTES = 5 * 1024 * 1024
-"""Larger covers are left out: podcast apps want artwork well under this."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +108,7 @@ def _isolated_script(page: Page, opts: Options) -> Script:
             f"extracting {source} needed more than {opts.extract.memory_mb} MB "
             "(NARRATE_EXTRACT_MEMORY_MB raises the limit)"
         )
-    if outcome.crashed and "timed out" in outcome.message:
+    if outcome.timed_out:
         raise InputError(
             f"extracting {source} took longer than {opts.extract.timeout_s:g} s "
             "(NARRATE_EXTRACT_TIMEOUT raises the limit)"
@@ -138,21 +134,15 @@ def narrate_script(
 ) -> Episode:
     """Speak and master a script into out (MP3) plus its transcript and chapters files."""
     check_output(out)
+    art = cover.fetch_cover(script.image, opts.limits) if opts.cover else None
     profile = voices.load_profile(opts.profile).for_language(
         script.lang, explicit=opts.profile is not None
     )
     clips = synthesize.synthesize(script, profile, workers=opts.workers, progress=progress)
     timeline = master.assemble(script, clips, {role: profile.delivery(role) for role in ROLES})
-    cover = _cover(script.image, opts) if opts.cover else None
     with atomic_path(out) as tmp:
-        loudness = _encode(timeline, tmp, opts.bitrate)
-        tag.write_tags(
-            tmp,
-            script,
-            timeline,
-            cover=cover[0] if cover else None,
-            cover_mime=cover[1] if cover else None,
-        )
+        loudness = master.encode_cached(timeline, tmp, bitrate=opts.bitrate)
+        tag.write_tags(tmp, script, timeline, cover=art)
     vtt, chapters = sidecars(out)
     write_text_atomic(vtt, transcript.render_vtt(timeline.cues))
     write_text_atomic(chapters, transcript.render_chapters_json(timeline.chapters, script))
@@ -173,34 +163,3 @@ def narrate_article(
     """The main job: a URL, file or `-` to a chaptered MP3."""
     check_output(out)
     return narrate_script(load_script(source, opts), out, opts, progress)
-
-
-def _encode(timeline: Timeline, dest: Path, bitrate: str) -> float:
-    """Encode, or reuse the encoding of an identical signal: no encode for an unchanged article."""
-    store = ClipCache()
-    key = mastered_key(timeline.samples, timeline.sample_rate, f"mp3 {bitrate} {master.VERSION}")
-    if hit := store.get_mastered(key):
-        dest.write_bytes(hit.audio)
-        return hit.loudness_lufs
-    loudness = master.encode(timeline, dest, bitrate=bitrate)
-    store.put_mastered(key, Mastered(dest.read_bytes(), loudness))
-    return loudness
-
-
-def _cover(url: str | None, opts: Options) -> tuple[bytes, str] | None:
-    """The lead image, best effort: a missing cover never fails an episode."""
-    if not url:
-        return None
-    try:
-        resp = fetch.fetch(url, opts.limits, kind="image")
-    except FetchError as exc:
-        log.info("no cover image: %s", exc)
-        return None
-    mime = tag.image_type(resp.content)
-    if mime is None:
-        log.info("no cover image: %s is not a JPEG, PNG, GIF or WebP image", url)
-        return None
-    if len(resp.content) > MAX_COVER_BYTES:
-        log.info("no cover image: %s is over %d bytes", url, MAX_COVER_BYTES)
-        return None
-    return resp.content, mime

@@ -37,6 +37,8 @@ class Failure:
     """True when its worker died or hung (after the retries), False when the task raised."""
     error: BaseException | None = None
     """What the task raised, when it raised."""
+    timed_out: bool = False
+    """True when its worker was still busy with it at the deadline (then `crashed` too)."""
 
 
 class PoolError(RuntimeError):
@@ -168,7 +170,7 @@ def run(
         if on_done is not None:
             on_done(index, outcome)
 
-    def lose(worker: _Worker, why: str) -> None:
+    def lose(worker: _Worker, why: str, timed_out: bool = False) -> None:
         """A worker died or hung: end it, and retry or fail the task it held."""
         nonlocal startup_failures
         pid = worker.process.pid
@@ -187,7 +189,7 @@ def run(
             log.warning("worker %s %s; retrying its task in a fresh worker", pid, why)
             pending.appendleft(index)
         else:
-            finish(index, Failure(f"worker {why}", crashed=True))
+            finish(index, Failure(f"worker {why}", crashed=True, timed_out=timed_out))
 
     try:
         while remaining:
@@ -246,7 +248,7 @@ def run(
             now = time.monotonic()
             for worker in list(workers):
                 if worker.ready and worker.task is not None and now > worker.deadline:
-                    lose(worker, f"timed out after {timeout_s:g} s")
+                    lose(worker, f"timed out after {timeout_s:g} s", timed_out=True)
                 elif not worker.ready and now > worker.started + init_timeout_s:
                     lose(worker, f"did not start within {init_timeout_s:g} s")
     finally:

@@ -23,8 +23,9 @@ import numpy as np
 
 from narrate import config
 from narrate.audio import voices
+from narrate.audio.align import aligned_model
 from narrate.audio.cache import ClipCache
-from narrate.audio.synthesize import aligned_model, synthesize
+from narrate.audio.synthesize import synthesize
 from narrate.models import ROLES, Chapter, Clip, Script, Segment, Sentence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -14,17 +14,11 @@ import pytest
 
 from narrate import workers
 from narrate.audio import voices
+from narrate.audio.audition import check_profile, say
 from narrate.audio.cache import ClipCache
-from narrate.audio.synthesize import (
-    Engine,
-    Job,
-    _worker_init,
-    check_profile,
-    say,
-    speakable,
-    split_long,
-    synthesize,
-)
+from narrate.audio.engine import Engine, Job
+from narrate.audio.split import speakable, split_long
+from narrate.audio.synthesize import _worker_init, synthesize
 from narrate.errors import SynthesisError, VoiceError
 from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
 from tests.audio_helpers import median_f0, recognise, recogniser, word_errors
@@ -194,6 +188,7 @@ def test_the_pool_isolates_crashes_hangs_and_errors() -> None:
     assert isinstance(crash, workers.Failure) and crash.crashed and "died" in crash.message
     assert isinstance(hang, workers.Failure) and hang.crashed and "timed out" in hang.message
     assert isinstance(raised, workers.Failure) and not raised.crashed
+    assert [f.timed_out for f in (crash, hang, raised)] == [False, True, False]
     assert isinstance(raised.error, SynthesisError)
     assert sorted(seen) == list(range(6))
 

@@ -10,6 +10,7 @@ import mutagen.mp3
 import pytest
 from mutagen.id3 import ID3, CTOCFlags, PictureType
 
+from narrate.article.cover import Cover
 from narrate.audio import master, tag, transcript
 from narrate.config import AI_DISCLOSURE
 from narrate.errors import AudioError
@@ -21,6 +22,7 @@ TITLES = ("Зеленський 🇺🇦 — 東京", "Why it matters", "What ha
 # them using the LAME header, mutagen counts whole frames.
 PADDING_MS = (1105 + 576) * 1000 / RATE
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+COVER = Cover(PNG, "image/png")
 
 
 def make_script(**meta: str) -> Script:
@@ -64,7 +66,7 @@ def mp3(episode: tuple[Script, Timeline, Path], tmp_path: Path) -> Path:
 
 def test_metadata_frames(episode: tuple[Script, Timeline, Path], mp3: Path) -> None:
     script, timeline, _ = episode
-    tag.write_tags(mp3, script, timeline, cover=PNG, cover_mime="image/png; charset=binary")
+    tag.write_tags(mp3, script, timeline, cover=COVER)
     tags = ID3(mp3)
     assert tags.version == (2, 4, 0)
     assert tags["TIT2"].text == [script.title]
@@ -125,7 +127,7 @@ def test_many_chapters_stay_in_order_for_ffmpeg(
 
 def test_rewriting_replaces_every_frame(episode: tuple[Script, Timeline, Path], mp3: Path) -> None:
     script, timeline, _ = episode
-    tag.write_tags(mp3, script, timeline, cover=PNG)
+    tag.write_tags(mp3, script, timeline, cover=COVER)
     fewer = (ChapterMark("All of it", 0, timeline.duration_ms),)
     tag.write_tags(mp3, make_script(byline=None, site=None, url=None, date=None), fewer)
     tags = ID3(mp3)
@@ -141,7 +143,7 @@ def test_artist_falls_back_to_site_and_unknown_language_is_left_out(
     episode: tuple[Script, Timeline, Path], mp3: Path
 ) -> None:
     _, timeline, _ = episode
-    tag.write_tags(mp3, make_script(byline=None, lang="xx"), timeline, cover=PNG)
+    tag.write_tags(mp3, make_script(byline=None, lang="xx"), timeline, cover=COVER)
     tags = ID3(mp3)
     assert tags["TPE1"].text == ["Example News"]
     assert not tags.getall("TLAN")
@@ -175,7 +177,7 @@ def test_id3_chapters_json_and_vtt_agree(tmp_path: Path) -> None:
     clips = [tuple(speak(s.text) for s in seg.sentences) for seg in script.segments]
     timeline = master.assemble(script, clips, deliveries(heading=(700, 400, 0)))
     mp3 = tmp_path / "a.mp3"
-    master.write_mp3(timeline, mp3)
+    master.encode(timeline, mp3)
     tag.write_tags(mp3, script, timeline)
     chapters = json.loads(transcript.render_chapters_json(timeline.chapters, script))["chapters"]
     cues = parse_vtt(transcript.render_vtt(timeline.cues))

@@ -108,7 +108,7 @@ class Mastered:
 class ClipCache:
     """Clips on disk under root/clips, one file per key, written atomically.
 
-    root/models holds files derived from voice models (made by narrate.audio.synthesize); they count
+    root/models holds files derived from voice models (made by narrate.audio.align); they count
     towards info()'s bytes and go with clear().
     """
 

@@ -14,6 +14,12 @@ from narrate.errors import AudioError
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 600.0
+_SHOWN_ARG = 120
+"""Longer arguments (filter graphs, deep paths) are cut in error messages."""
+_SHOWN_ARGS = 40
+"""Arguments shown before the rest of a command is left out of an error message."""
+_SHOWN_LINES = 3
+"""Lines of ffmpeg's stderr an error message ends with: the error is at the end."""
 
 
 @functools.cache
@@ -43,10 +49,22 @@ def run(
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise AudioError(f"ffmpeg timed out after {timeout:.0f} s: {shlex.join(cmd)}") from exc
+        raise AudioError(f"ffmpeg timed out after {timeout:.0f} s: {_shown(cmd)}") from exc
     except OSError as exc:
         raise AudioError(f"cannot run ffmpeg ({cmd[0]}): {exc.strerror}") from exc
     if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise AudioError(f"ffmpeg failed ({proc.returncode}): {' | '.join(tail)}")
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-_SHOWN_LINES:]
+        said = " | ".join(_cut(line.strip()) for line in lines) or "no error output"
+        raise AudioError(f"ffmpeg failed ({proc.returncode}): {said}; command: {_shown(cmd)}")
     return proc
+
+
+def _shown(cmd: Sequence[str]) -> str:
+    """A command as a shell line for a message, long arguments and long tails cut."""
+    parts = [_cut(arg) for arg in cmd[:_SHOWN_ARGS]]
+    rest = len(cmd) - _SHOWN_ARGS
+    return shlex.join(parts) + (f" … ({rest} more arguments)" if rest > 0 else "")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _SHOWN_ARG else f"{text[:_SHOWN_ARG]}…"

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from narrate.audio import ffmpeg
+from narrate.audio.cache import ClipCache, Mastered, mastered_key
 from narrate.errors import AudioError
 from narrate.files import atomic_path
 from narrate.models import (
@@ -149,11 +150,6 @@ def assemble(
     return Timeline(samples=signal, sample_rate=rate, chapters=marks, cues=tuple(cues))
 
 
-def loudness(samples: np.ndarray, sample_rate: int, *, gain_db: float = 0.0) -> float:
-    """Integrated loudness (LUFS, ffmpeg ebur128); with gain_db, after that gain and the limiter."""
-    return _measure(_pcm(samples), sample_rate, _limiter(gain_db) if gain_db else "")
-
-
 def encode(
     timeline: Timeline,
     dest: Path,
@@ -205,17 +201,18 @@ def encode(
     return result
 
 
-def write_mp3(
-    timeline: Timeline,
-    out: Path,
-    *,
-    bitrate: str = "64k",
-    target_lufs: float | None = None,
-    timeout: float = ffmpeg.DEFAULT_TIMEOUT_S,
+def encode_cached(
+    timeline: Timeline, dest: Path, *, bitrate: str = "64k", cache: ClipCache | None = None
 ) -> float:
-    """Encode to out atomically: it appears whole or not at all."""
-    with atomic_path(out) as tmp:
-        return encode(timeline, tmp, bitrate=bitrate, target_lufs=target_lufs, timeout=timeout)
+    """encode(), or the kept encoding of an identical signal: unchanged articles skip the encode."""
+    store = cache or ClipCache()
+    key = mastered_key(timeline.samples, timeline.sample_rate, f"mp3 {bitrate} {VERSION}")
+    if hit := store.get_mastered(key):
+        dest.write_bytes(hit.audio)
+        return hit.loudness_lufs
+    loudness = encode(timeline, dest, bitrate=bitrate)
+    store.put_mastered(key, Mastered(dest.read_bytes(), loudness))
+    return loudness
 
 
 def _common_rate(clips: Sequence[Clip]) -> int:

@@ -31,6 +31,7 @@ from mutagen.id3 import (
     PictureType,
 )
 
+from narrate.article.cover import Cover
 from narrate.config import AI_DISCLOSURE, VERSION
 from narrate.errors import AudioError
 from narrate.models import ChapterMark, Script, Timeline
@@ -63,8 +64,7 @@ def write_tags(
     script: Script,
     timeline_or_chapters: Timeline | Sequence[ChapterMark],
     *,
-    cover: bytes | None = None,
-    cover_mime: str | None = None,
+    cover: Cover | None = None,
 ) -> None:
     """Replace mp3's tags with the episode's ID3v2.4 metadata, cover and chapters."""
     if isinstance(timeline_or_chapters, Timeline):
@@ -74,7 +74,7 @@ def write_tags(
         chapters = tuple(timeline_or_chapters)
         duration_ms = chapters[-1].end_ms if chapters else None
     tags = ID3()
-    for frame in _frames(script, chapters, duration_ms, cover, cover_mime):
+    for frame in _frames(script, chapters, duration_ms, cover):
         tags.add(frame)
     try:
         tags.save(mp3, v1=ID3v1SaveOptions.REMOVE, v2_version=4)
@@ -95,8 +95,7 @@ def _frames(
     script: Script,
     chapters: Sequence[ChapterMark],
     duration_ms: int | None,
-    cover: bytes | None,
-    cover_mime: str | None,
+    cover: Cover | None,
 ) -> list[Frame]:
     lang = language_code(script.lang)
     frames: list[Frame] = [TIT2(encoding=_UTF8, text=[script.title])]
@@ -122,10 +121,10 @@ def _frames(
         frames.append(
             APIC(
                 encoding=_UTF8,
-                mime=_mime(cover, cover_mime),
+                mime=cover.mime,
                 type=PictureType.COVER_FRONT,
                 desc="cover",
-                data=cover,
+                data=cover.data,
             )
         )
     ids = [f"chp{i}" for i in range(len(chapters))]
@@ -184,22 +183,3 @@ def _synchsafe(data: bytes) -> int:
 def _chap_index(frame: bytes) -> int:
     element_id = frame[10 : frame.index(b"\0", 10)]
     return int(element_id[3:]) if element_id[3:].isdigit() else -1
-
-
-def _mime(data: bytes, given: str | None) -> str:
-    # An HTTP Content-Type may carry parameters; APIC wants the bare type.
-    bare = given.split(";", 1)[0].strip().lower() if given else ""
-    return bare or image_type(data) or "image/jpeg"
-
-
-def image_type(data: bytes) -> str | None:
-    """The MIME type of a JPEG, PNG, GIF or WebP image by its first bytes, else None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None

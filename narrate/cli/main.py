@@ -221,10 +221,10 @@ def article(
 @click.option("--voice", metavar="PROFILE", help="Voice profile name or TOML path.")
 def say(text: str, output: Path, role: str, voice: str | None) -> None:
     """Speak one line with a profile's ROLE delivery, for auditioning."""
-    from narrate.audio import synthesize, voices
+    from narrate.audio import audition, voices
     from narrate.audio.master import write_wav
 
-    clip = synthesize.say(text, voices.load_profile(voice), role)  # type: ignore[arg-type]
+    clip = audition.say(text, voices.load_profile(voice), role)  # type: ignore[arg-type]
     write_wav(clip, output)
     click.echo(f"Wrote {output} ({clip.duration_ms / 1000:.1f} s)", err=True)
 
@@ -249,7 +249,7 @@ def voices(ctx: click.Context) -> None:
 @click.option("--voice", metavar="PROFILE", help="Check only this profile.")
 def voices_check(voice: str | None) -> None:
     """Resolve every profile and synthesise a test sentence with each role."""
-    from narrate.audio import synthesize
+    from narrate.audio import audition
     from narrate.audio import voices as v
 
     failed = 0
@@ -257,7 +257,7 @@ def voices_check(voice: str | None) -> None:
         [v.load_profile(voice)] if voice else [v.load_profile(p.name) for p in v.list_profiles()]
     )
     for profile in profiles:
-        for role, ok, message in synthesize.check_profile(profile):
+        for role, ok, message in audition.check_profile(profile):
             failed += not ok
             click.echo(f"{'ok ' if ok else 'FAIL'} {profile.name}/{role}: {message}")
     if failed:

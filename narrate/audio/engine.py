@@ -1,0 +1,134 @@
+"""One process's Piper: loaded voices, and one sentence rendered to a final clip."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import onnxruntime
+from piper import PiperVoice, SynthesisConfig
+from piper.config import PiperConfig
+
+from narrate.audio import align, ffmpeg
+from narrate.audio.split import speakable, split_long
+from narrate.audio.voices import VoiceModel, resolve_model
+from narrate.errors import AudioError, SynthesisError, VoiceError
+from narrate.models import Clip, Delivery, Word
+
+
+@dataclass(frozen=True)
+class Job:
+    """One sentence to render: everything a worker needs, picklable."""
+
+    model: VoiceModel
+    onnx: str
+    """The file to load: the model, or its copy patched to give alignments."""
+    aligned: bool
+    delivery: Delivery
+    text: str
+
+
+def _session_options(threads: int) -> onnxruntime.SessionOptions:
+    opts = onnxruntime.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    # Optimisation levels make no runtime difference for these models but triple session creation.
+    opts.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return opts
+
+
+def load_voice(model: VoiceModel, onnx: str | None = None, threads: int = 1) -> PiperVoice:
+    """A Piper voice with an ONNX Runtime session of `threads` intra-op threads (0 = all cores)."""
+    try:
+        config = PiperConfig.from_dict(json.loads(model.config.read_text(encoding="utf-8")))
+        session = onnxruntime.InferenceSession(
+            onnx or str(model.onnx),
+            sess_options=_session_options(threads),
+            providers=["CPUExecutionProvider"],
+        )
+    except Exception as exc:
+        raise VoiceError(f"cannot load voice model {model.onnx}: {exc}") from exc
+    return PiperVoice(session=session, config=config)
+
+
+class Engine:
+    """Loaded voices of one process, and the rendering of one sentence to a final clip."""
+
+    def __init__(self, threads: int = 1):
+        self.threads = threads
+        self.voices: dict[str, PiperVoice] = {}
+
+    def voice(self, model: VoiceModel, onnx: str) -> PiperVoice:
+        """The voice for a model file, loaded on first use."""
+        if onnx not in self.voices:
+            self.voices[onnx] = load_voice(model, onnx, self.threads)
+        return self.voices[onnx]
+
+    def render(self, job: Job) -> Clip:
+        """Synthesise one sentence, then pitch-shift and scale it for its delivery."""
+        if not speakable(job.text):
+            raise SynthesisError(f"nothing to speak in {job.text!r}")
+        voice = self.voice(job.model, job.onnx)
+        d = job.delivery
+        syn = SynthesisConfig(
+            speaker_id=d.speaker_id,
+            length_scale=d.length_scale,
+            noise_scale=d.noise_scale,
+            noise_w_scale=d.noise_w_scale,
+            normalize_audio=False,
+        )
+        rate = job.model.sample_rate
+        audio: list[np.ndarray] = []
+        words: list[Word] = []
+        offset = 0
+        for part in split_long(job.text):
+            chunks = list(voice.synthesize(part, syn, include_alignments=job.aligned))
+            words.extend(align.words(part, chunks, offset, rate) if job.aligned else ())
+            audio.extend(c.audio_float_array for c in chunks)
+            offset += sum(len(c.audio_float_array) for c in chunks)
+        if not offset:
+            raise SynthesisError(f"Piper produced no audio for {job.text!r}")
+        samples = np.concatenate(audio).astype(np.float32)
+        if d.pitch_semitones:
+            samples = shift_pitch(samples, rate, d.pitch_semitones)
+        if d.gain_db:
+            samples = samples * np.float32(10 ** (d.gain_db / 20))
+        samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
+        return Clip(samples=samples, sample_rate=rate, words=tuple(words))
+
+
+def shift_pitch(samples: np.ndarray, rate: int, semitones: float) -> np.ndarray:
+    """Formant-preserving pitch shift with ffmpeg's rubberband filter; the length is kept."""
+    ratio = 2 ** (semitones / 12)
+    fmt = ["-f", "f32le", "-ar", str(rate), "-ac", "1"]
+    args = [*fmt, "-i", "pipe:0", "-af", f"rubberband=pitch={ratio:.6f}:formant=preserved"]
+    try:
+        out = ffmpeg.run([*args, *fmt, "pipe:1"], input=samples.astype("<f4").tobytes()).stdout
+    except AudioError as exc:
+        raise SynthesisError(f"pitch shift failed: {exc}") from exc
+    shifted = np.frombuffer(out, dtype="<f4").astype(np.float32)
+    if len(shifted) >= len(samples):
+        return shifted[: len(samples)]
+    return np.pad(shifted, (0, len(samples) - len(shifted)))
+
+
+def model_for(delivery: Delivery) -> VoiceModel:
+    """The model a delivery names, refused when its speaker id does not exist."""
+    model = resolve_model(delivery.model)
+    sid = delivery.speaker_id
+    if sid is not None and not 0 <= sid < max(model.num_speakers, 1):
+        raise VoiceError(
+            f"speaker_id {sid} is out of range for {model.name} ({model.num_speakers} speaker(s))"
+        )
+    return model
+
+
+_LOCAL: dict[int, Engine] = {}
+
+
+def local_engine(threads: int = 0) -> Engine:
+    """This process's engine: one session using every core, for a sentence or two."""
+    if threads not in _LOCAL:
+        _LOCAL[threads] = Engine(threads)
+    return _LOCAL[threads]
