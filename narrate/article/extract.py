@@ -15,7 +15,7 @@ from trafilatura.settings import set_date_params
 
 from narrate.errors import ExtractionError, InputError
 from narrate.models import Article, Block, BlockKind, Page
-from narrate.speech.normalise import clean as _clean
+from narrate.speech.clean import clean as _clean
 
 log = logging.getLogger(__name__)
 

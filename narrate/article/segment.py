@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 from narrate.config import DISCLAIMER, disclaimer_for
 from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sentence
-from narrate.speech.normalise import clean as _clean
-from narrate.speech.normalise import split_sentences, to_spoken
+from narrate.speech.clean import clean as _clean
+from narrate.speech.sentences import split_sentences
+from narrate.speech.spoken import to_spoken
 
 # Opening mark → the marks that may close it.
 _QUOTE_PAIRS = {

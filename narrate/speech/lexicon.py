@@ -38,7 +38,7 @@ from typing import Any
 from narrate.errors import ConfigError
 from narrate.models import Script, Segment
 from narrate.speech import espeak as espeak_dict
-from narrate.speech.normalise import to_spoken
+from narrate.speech.spoken import to_spoken
 
 log = logging.getLogger(__name__)
 
