@@ -15,7 +15,7 @@ from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits
 from narrate.errors import FetchError, InputError, NarrateError
 from narrate.files import atomic_path, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Progress, Script, Timeline
-from narrate.speech import lexicon
+from narrate.speech import lexicon, lexicon_file
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Sc
     script = _isolated_script(page, opts)
     if not pronounce:
         return script
-    return lexicon.apply_to_script(script, lexicon.load_lexicon(script.lang, opts.lexicons))
+    return lexicon.apply_to_script(script, lexicon_file.load_lexicon(script.lang, opts.lexicons))
 
 
 def _page_script(_state: None, task: tuple[Page, str | None]) -> Script:

@@ -15,13 +15,9 @@ from narrate.article.segment import segment
 from narrate.errors import ConfigError
 from narrate.models import Delivery, Page, Script
 from narrate.speech import espeak as espeak_dict
-from narrate.speech.lexicon import (
-    apply_to_script,
-    default_lexicon_file,
-    lexicon_show,
-    load_lexicon,
-    unknown_words,
-)
+from narrate.speech.lexicon import apply_to_script
+from narrate.speech.lexicon_file import default_lexicon_file, load_lexicon
+from narrate.speech.pronounce import lexicon_show, unknown_words
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "zelensky-gauntlet.html"
 
