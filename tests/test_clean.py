@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from narrate.speech.clean import clean
+from narrate.speech.clean import clean, comparison_key
 
 CLEAN_CASES = [
     ("  hello   world \n", "hello world"),
@@ -41,3 +41,20 @@ def test_clean_is_safe_and_idempotent(text: str) -> None:
     assert cleaned == cleaned.strip()
     assert "  " not in cleaned
     assert not re.search(r"[\x00-\x1f\x7f\u200b\u202a-\u202e\u2066-\u2069\ufeff]", cleaned)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("The U.S. — a “Review”!", "theusareview"),
+        ("snake_case and 42", "snakecaseand42"),
+        ("Ünïcode Straße", "ünïcodestraße"),
+        ("—…", ""),
+    ],
+)
+def test_comparison_key(text: str, key: str) -> None:
+    assert comparison_key(text) == key
+
+
+def test_line_breaks_separate_words() -> None:
+    assert clean("one\ntwo\r\nthree\u2029four") == "one two three four"

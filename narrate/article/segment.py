@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from narrate.config import DISCLAIMER, disclaimer_for
+from narrate.config import DISCLAIMER
 from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sentence
-from narrate.speech.clean import clean as _clean
+from narrate.speech.clean import clean, comparison_key
+from narrate.speech.disclaimer import disclaimer_for
 from narrate.speech.sentences import split_sentences
 from narrate.speech.spoken import to_spoken
 
@@ -60,11 +61,6 @@ _CREDIT_WORDS = {
 }
 
 
-def _tidy(text: str) -> str:
-    """White space collapsed first (line breaks separate words), then the normaliser's cleaning."""
-    return _clean(re.sub(r"\s+", " ", text))
-
-
 def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
     """Turn an article into the narration script: title chapter first, then one per heading.
 
@@ -87,7 +83,7 @@ def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
         if block.kind == "heading":
             if segments:
                 chapters.append(Chapter(title, tuple(segments)))
-            title, segments = _tidy(block.text) or title, []
+            title, segments = clean(block.text) or title, []
         segments.extend(_block_segments(block, lang))
     if segments:
         chapters.append(Chapter(title, tuple(segments)))
@@ -116,8 +112,8 @@ def render_text(script: Script) -> str:
 def credit_line(article: Article) -> str | None:
     """One short spoken line for byline, site and date, e.g. "By A, for Site. May 13, 2025."."""
     by, for_, from_ = _CREDIT_WORDS.get(article.lang, ("", "", ""))
-    byline = _tidy(article.byline or "")
-    site = _tidy(article.site or "")
+    byline = clean(article.byline or "")
+    site = clean(article.site or "")
     if byline and site and site.lower() not in byline.lower():
         credit = f"{by} {byline}, {for_} {site}." if by else f"{byline}, {site}."
     elif byline:
@@ -146,13 +142,9 @@ def spoken_date(iso: str, lang: str = "en") -> str | None:
     return _DATE_FORMATS[lang].format(month=name, day=day, year=year)
 
 
-def _key(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.lower())
-
-
 def _without_duplicates(blocks: tuple[Block, ...]) -> Iterator[Block]:
     """Blocks minus repeats: a pull quote that repeats body text, or a block seen before."""
-    keys = [_key(b.text) for b in blocks]
+    keys = [comparison_key(b.text) for b in blocks]
 
     def repeats(i: int, j: int) -> bool:
         """Whether block i repeats block j (of a pair, exactly one repeats the other)."""
@@ -174,9 +166,9 @@ def _block_segments(block: Block, lang: str) -> list[Segment]:
     if block.kind == "heading":
         return _segments("heading", block.text, lang)
     if block.kind == "quote":
-        return _segments("quote", _unwrap(_tidy(block.text)), lang)
+        return _segments("quote", _unwrap(clean(block.text)), lang)
     segments: list[Segment] = []
-    for role, text in split_quotes(_tidy(block.text)):
+    for role, text in split_quotes(clean(block.text)):
         segments.extend(_segments(role, text, lang))
     return segments
 
@@ -184,7 +176,7 @@ def _block_segments(block: Block, lang: str) -> list[Segment]:
 def _segments(role: Role, text: str, lang: str) -> list[Segment]:
     """Zero or one segment: the speakable sentences of `text`."""
     sentences: list[Sentence] = []
-    for raw in split_sentences(_tidy(text), lang):
+    for raw in split_sentences(clean(text), lang):
         sentence = raw.strip()
         spoken = to_spoken(sentence, lang).strip() if sentence else ""
         if any(ch.isalnum() for ch in spoken):

@@ -20,3 +20,11 @@ def clean(text: str) -> str:
                 chars.append(ch)
         text = unicodedata.normalize("NFC", "".join(chars))
     return _SPACES.sub(" ", text).strip()
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def comparison_key(text: str) -> str:
+    """Text reduced for comparing: lower-case letters and digits only."""
+    return _NOT_ALNUM.sub("", text.lower())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -9,6 +10,13 @@ from functools import lru_cache
 from num2words import num2words
 
 Step = Callable[[str, "LanguageRules"], str]
+
+_SUBTAG_SEPARATOR = re.compile(r"[-_]")
+
+
+def primary_subtag(tag: str) -> str:
+    """The primary language subtag of a tag, lower case: `en_US`, `en-us`, ` EN ` → `en`."""
+    return _SUBTAG_SEPARATOR.split(tag.strip(), maxsplit=1)[0].lower()
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,6 +13,7 @@ from typing import Any
 
 from narrate.errors import ConfigError
 from narrate.speech import espeak as espeak_dict
+from narrate.speech.lang import primary_subtag
 from narrate.speech.lexicon import Entry, Lexicon, is_acronym
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,14 @@ _MAX_KEY = 80
 def default_lexicon_file(lang: str = "en") -> Path | None:
     """The bundled default lexicon of a language (package data of narrate.profiles), if any."""
     path = Path(
-        str(resources.files("narrate.profiles") / "lexicon" / f"{base_language(lang)}.toml")
+        str(resources.files("narrate.profiles") / "lexicon" / f"{primary_subtag(lang)}.toml")
     )
     return path if path.is_file() else None
 
 
 def load_lexicon(lang: str, user_files: Sequence[Path] = ()) -> Lexicon:
     """The bundled default for `lang`, then each user file in order, later entries overriding."""
-    lang = base_language(lang)
+    lang = primary_subtag(lang) or "en"
     merged: dict[str, Entry] = {}
     default = default_lexicon_file(lang)
     files = [*([default] if default else []), *(Path(p) for p in user_files)]
@@ -50,10 +51,6 @@ def load_lexicon(lang: str, user_files: Sequence[Path] = ()) -> Lexicon:
                 merged[folded] = entry
     log.debug("lexicon for %s: %d entries from %d file(s)", lang, len(merged), len(files))
     return Lexicon(lang, tuple(merged.values()))
-
-
-def base_language(lang: str) -> str:
-    return re.split(r"[-_]", lang.strip())[0].lower() or "en"
 
 
 def _read_file(path: Path, lang: str) -> dict[str, Entry | None]:

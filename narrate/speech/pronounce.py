@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 from narrate.models import Script
 from narrate.speech import espeak as espeak_dict
+from narrate.speech.lang import primary_subtag
 from narrate.speech.lexicon import APOSTROPHES, Lexicon, is_acronym
-from narrate.speech.lexicon_file import base_language, load_lexicon
+from narrate.speech.lexicon_file import load_lexicon
 from narrate.speech.spoken import to_spoken
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -55,7 +56,7 @@ def unknown_words(script: Script, lexicon: Lexicon | None = None) -> list[tuple[
     are left out. Common words espeak-ng reads by rule (Tuesday) are listed too: the list is
     what espeak-ng guesses, for a person to check with `narrate lexicon show`.
     """
-    lang = base_language(script.lang)
+    lang = primary_subtag(script.lang) or "en"
     sentences: list[tuple[bool, list[tuple[str, bool]]]] = []
     for seg in script.segments:
         if seg.role == "disclaimer":

@@ -7,14 +7,15 @@ from functools import lru_cache
 from num2words import CONVERTER_CLASSES
 
 from narrate.speech import de, en, es
-from narrate.speech.lang import LanguageRules, Step
+from narrate.speech.lang import LanguageRules, Step, primary_subtag
 from narrate.speech.steps import drop_pictographs, leftover_digits, neutral_symbols, numbers
 
 LANGUAGES: dict[str, LanguageRules] = {"en": en.RULES, "de": de.RULES, "es": es.RULES}
 
 
 def rules_for(lang: str) -> LanguageRules:
-    code = (lang or "").replace("_", "-").split("-")[0].lower()
+    """The rules for a language tag's primary subtag; generic rules when narrate has none."""
+    code = primary_subtag(lang)
     rules = LANGUAGES.get(code)
     if rules is None:
         rules = _generic_rules(code)
