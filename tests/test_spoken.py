@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from narrate.speech.lang import LanguageRules
 from narrate.speech.registry import LANGUAGES
 from narrate.speech.spoken import to_spoken
+from narrate.speech.steps import neutral_symbols
 
 # --------------------------------------------------------------------------- to_spoken, English
 
@@ -241,6 +242,29 @@ OTHER_CASES = [
 @pytest.mark.parametrize(("lang", "text", "expected"), OTHER_CASES)
 def test_to_spoken_other_languages(lang: str, text: str, expected: str) -> None:
     assert to_spoken(text, lang) == expected
+
+
+def _broken_step(text: str, rules: LanguageRules) -> str:
+    raise ValueError("odd text")
+
+
+def test_a_failing_step_is_one_warning_line_and_its_traceback_is_for_debug(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules = LanguageRules(code="zz", number_lang=None, steps=(_broken_step, neutral_symbols))
+    monkeypatch.setitem(LANGUAGES, "zz", rules)
+    with caplog.at_level(logging.WARNING, logger="narrate.speech.spoken"):
+        assert to_spoken("Read | on.", "zz") == "Read on."  # the later steps still run
+    [warning] = caplog.records
+    assert warning.levelno == logging.WARNING and warning.exc_info is None
+    assert warning.getMessage() == (
+        "spoken-text step _broken_step skipped on 'Read | on.': ValueError: odd text"
+    )
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="narrate.speech.spoken"):
+        to_spoken("Read | on.", "zz")
+    [debug] = [r for r in caplog.records if r.exc_info]
+    assert debug.levelno == logging.DEBUG and debug.exc_info[0] is ValueError
 
 
 def test_registry_holds_language_rules() -> None:

@@ -20,8 +20,16 @@ def to_spoken(sentence: str, lang: str = "en") -> str:
     for step in rules.steps:
         try:
             spoken = step(spoken, rules)
-        except Exception:  # a rule failing on odd text must not stop a narration
-            log.warning("normaliser step %s failed on %r", step.__name__, text, exc_info=True)
+        except Exception as exc:  # a rule failing on odd text must not stop a narration
+            # Users see warnings by default: one line; the traceback is for --debug.
+            log.warning(
+                "spoken-text step %s skipped on %r: %s: %s",
+                step.__name__,
+                text,
+                type(exc).__name__,
+                exc,
+            )
+            log.debug("step %s failed", step.__name__, exc_info=True)
     return _finish(spoken, text)
 
 
