@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterator
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
 
 from narrate.config import DISCLAIMER
 from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sentence
 from narrate.speech.clean import clean, comparison_key
 from narrate.speech.disclaimer import disclaimer_for
+from narrate.speech.lang import primary_subtag
 from narrate.speech.sentences import split_sentences
 from narrate.speech.spoken import to_spoken
 
@@ -31,25 +36,6 @@ _DUPLICATE_MIN_CHARS = 30
 _DUPLICATE_WINDOW = 6
 """How many blocks apart a pull quote and the text it repeats may be."""
 
-_MONTHS = {
-    "en": "January February March April May June July August September October November December",
-    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
-    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
-    "diciembre",
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
-    "dicembre",
-    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro "
-    "dezembro",
-}
-_DATE_FORMATS = {
-    "en": "{month} {day}, {year}",
-    "de": "{day}. {month} {year}",
-    "es": "{day} de {month} de {year}",
-    "fr": "{day} {month} {year}",
-    "it": "{day} {month} {year}",
-    "pt": "{day} de {month} de {year}",
-}
 # (by author, for site, from site) per language.
 _CREDIT_WORDS = {
     "en": ("By", "for", "From"),
@@ -129,17 +115,30 @@ def credit_line(article: Article) -> str | None:
 
 
 def spoken_date(iso: str, lang: str = "en") -> str | None:
-    """An ISO date written as people say it in `lang` ("May 13, 2025"); the ISO text otherwise."""
+    """An ISO date as people write it in `lang` ("May 13, 2025"), for the voice to read out.
+
+    The ISO text when babel knows no such locale; None when it is no date.
+    """
     match = re.match(r"(\d{4})-(\d\d)-(\d\d)", iso)
     if not match:
         return None
-    year, month, day = (int(g) for g in match.groups())
-    if not 1 <= month <= 12 or not 1 <= day <= 31:
+    try:
+        day = datetime.date(*(int(g) for g in match.groups()))
+    except ValueError:
         return None
-    if lang not in _MONTHS:
-        return match.group(0)
-    name = _MONTHS[lang].split()[month - 1]
-    return _DATE_FORMATS[lang].format(month=name, day=day, year=year)
+    locale = _locale(lang)
+    # Some locales space with U+202F ("2025 г."); clean() makes that a plain space.
+    return clean(format_date(day, "long", locale=locale)) if locale else match.group(0)
+
+
+def _locale(lang: str) -> Locale | None:
+    """The babel locale of a tag (`en-GB` writes 13 May), else of its language, if babel has one."""
+    for tag in (lang.strip().replace("-", "_"), primary_subtag(lang)):
+        try:
+            return Locale.parse(tag)
+        except (UnknownLocaleError, ValueError):
+            continue
+    return None
 
 
 def _without_duplicates(blocks: tuple[Block, ...]) -> Iterator[Block]:
