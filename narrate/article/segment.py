@@ -14,6 +14,7 @@ from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sente
 from narrate.speech.clean import clean, comparison_key
 from narrate.speech.disclaimer import disclaimer_for
 from narrate.speech.lang import primary_subtag
+from narrate.speech.lexicon import Lexicon
 from narrate.speech.sentences import split_sentences
 from narrate.speech.spoken import to_spoken
 
@@ -47,21 +48,24 @@ _CREDIT_WORDS = {
 }
 
 
-def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
+def segment(
+    article: Article, disclaimer: str | None = DISCLAIMER, lexicon: Lexicon | None = None
+) -> Script:
     """Turn an article into the narration script: title chapter first, then one per heading.
 
-    The standard disclaimer is spoken in the article's language; a custom one as given.
+    The standard disclaimer is spoken in the article's language; a custom one as given. A
+    lexicon (of the article's language) shapes each sentence's spoken text as it is made.
     """
     lang = article.lang
     front: list[Segment] = []
     if disclaimer == DISCLAIMER:
         disclaimer = disclaimer_for(lang)
     if disclaimer:
-        front.extend(_segments("disclaimer", disclaimer, lang))
-    front.extend(_segments("title", article.title, lang))
+        front.extend(_segments("disclaimer", disclaimer, lang, lexicon))
+    front.extend(_segments("title", article.title, lang, lexicon))
     credit = credit_line(article)
     if credit:
-        front.extend(_segments("narration", credit, lang))
+        front.extend(_segments("narration", credit, lang, lexicon))
 
     chapters: list[Chapter] = []
     title, segments = article.title, front
@@ -70,7 +74,7 @@ def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
             if segments:
                 chapters.append(Chapter(title, tuple(segments)))
             title, segments = clean(block.text) or title, []
-        segments.extend(_block_segments(block, lang))
+        segments.extend(_block_segments(block, lang, lexicon))
     if segments:
         chapters.append(Chapter(title, tuple(segments)))
     return Script(
@@ -161,24 +165,26 @@ def _without_duplicates(blocks: tuple[Block, ...]) -> Iterator[Block]:
         yield block
 
 
-def _block_segments(block: Block, lang: str) -> list[Segment]:
+def _block_segments(block: Block, lang: str, lexicon: Lexicon | None) -> list[Segment]:
     if block.kind == "heading":
-        return _segments("heading", block.text, lang)
+        return _segments("heading", block.text, lang, lexicon)
     if block.kind == "quote":
-        return _segments("quote", _unwrap(clean(block.text)), lang)
+        return _segments("quote", _unwrap(clean(block.text)), lang, lexicon)
     segments: list[Segment] = []
     for role, text in split_quotes(clean(block.text)):
-        segments.extend(_segments(role, text, lang))
+        segments.extend(_segments(role, text, lang, lexicon))
     return segments
 
 
-def _segments(role: Role, text: str, lang: str) -> list[Segment]:
-    """Zero or one segment: the speakable sentences of `text`."""
+def _segments(role: Role, text: str, lang: str, lexicon: Lexicon | None) -> list[Segment]:
+    """Zero or one segment: the speakable sentences of `text`, spoken text lexicon applied."""
     sentences: list[Sentence] = []
     for raw in split_sentences(clean(text), lang):
         sentence = raw.strip()
         spoken = to_spoken(sentence, lang).strip() if sentence else ""
         if any(ch.isalnum() for ch in spoken):
+            if lexicon is not None:
+                spoken = lexicon.apply(spoken)
             sentences.append(Sentence(sentence, spoken))
     return [Segment(role, tuple(sentences))] if sentences else []
 

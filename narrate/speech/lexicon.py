@@ -28,7 +28,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from narrate.models import Script, Segment
 from narrate.speech import espeak as espeak_dict
 
 APOSTROPHES = "'’"
@@ -212,22 +211,6 @@ def _key_pattern(key: str, acronym: bool) -> str:
     if len(key) >= 5:
         forms.append(re.escape(key[0] + key[1:].lower()))
     return "(?:" + "|".join(forms) + ")"
-
-
-def apply_to_script(script: Script, lexicon: Lexicon) -> Script:
-    """A new Script with every sentence's spoken text passed through the lexicon."""
-
-    def segment(seg: Segment) -> Segment:
-        sentences = tuple(
-            dataclasses.replace(s, spoken=lexicon.apply(s.spoken)) for s in seg.sentences
-        )
-        return dataclasses.replace(seg, sentences=sentences)
-
-    chapters = tuple(
-        dataclasses.replace(c, segments=tuple(segment(s) for s in c.segments))
-        for c in script.chapters
-    )
-    return dataclasses.replace(script, chapters=chapters)
 
 
 def is_acronym(word: str) -> bool:
