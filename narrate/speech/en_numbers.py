@@ -66,6 +66,7 @@ def _en_date(rules: LanguageRules, year: int | None, month: int, day: int) -> st
 
 
 def dates(text: str, rules: LanguageRules) -> str:
+    """ISO, numeric and written dates as said: `May 13, 2025` → `May thirteenth, twenty …`."""
     if not HAS_DIGIT.search(text):
         return text
 
@@ -109,6 +110,7 @@ _HOUR = re.compile(rf"(?<![0-9:.,])([0-9]{{1,2}})\s?{_AMPM}(?:\s({_ZONE_ALT})\b)
 
 
 def times(text: str, rules: LanguageRules) -> str:
+    """Clock times with AM/PM and time zones: `9:30 a.m. ET` → `nine thirty AM Eastern Time`."""
     if not HAS_DIGIT.search(text):
         return text
 
@@ -147,6 +149,7 @@ _PHONE = re.compile(
 
 
 def phones(text: str, rules: LanguageRules) -> str:
+    """North American phone numbers, digit by digit in three groups."""
     if not HAS_DIGIT.search(text):
         return text
     return _PHONE.sub(lambda m: ", ".join(rules.digits(g) for g in m.groups()), text)
@@ -200,6 +203,7 @@ _EN_MONEY = re.compile(
 
 
 def money(text: str, rules: LanguageRules) -> str:
+    """Amounts after a currency symbol in words, cents and scale included: `$1.25`, `$4.5bn`."""
     if not HAS_DIGIT.search(text):
         return text
 
@@ -242,6 +246,7 @@ def _plural(words: str) -> str:
 
 
 def decades_ordinals(text: str, rules: LanguageRules) -> str:
+    """Decades and ordinal suffixes: `'90s`, `1990s`, `22nd`."""
     if not HAS_DIGIT.search(text):
         return text
     text = _DECADE_SHORT.sub(lambda m: _plural(rules.cardinal(int(m.group(1)))), text)
@@ -307,6 +312,7 @@ def _model_number(digits: str, rules: LanguageRules) -> str:
 
 
 def units_models(text: str, rules: LanguageRules) -> str:
+    """Numbers with units (`5 km`) and in model names (`Boeing 737`, `F-16`)."""
     if not HAS_DIGIT.search(text):
         return text
 
@@ -358,6 +364,8 @@ _EN_SYMBOLS = (
 
 
 def symbols(text: str, rules: LanguageRules) -> str:
+    """Fractions and the symbols between or after numbers: `1/2`, `+`, `×`, `%`, `§`."""
+
     def fraction(m: re.Match[str]) -> str:
         whole, a, b = m.group(1), int(m.group(2)), int(m.group(3))
         if not 0 < a < b <= 10:

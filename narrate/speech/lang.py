@@ -100,6 +100,7 @@ def _cardinal(n: int, lang: str) -> str:
 
 
 def word_set(text: str) -> frozenset[str]:
+    """The words of a space-separated list, as a set."""
     return frozenset(text.split())
 
 

@@ -214,5 +214,6 @@ def _key_pattern(key: str, acronym: bool) -> str:
 
 
 def is_acronym(word: str) -> bool:
+    """Two or more letters, all capitals: ICBM, U.S."""
     letters = [ch for ch in word if ch.isalpha()]
     return len(letters) >= 2 and all(ch.isupper() for ch in letters)

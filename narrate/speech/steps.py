@@ -16,6 +16,7 @@ _PICTOGRAPHS = re.compile(
 
 
 def drop_pictographs(text: str, rules: LanguageRules) -> str:
+    """Emoji, arrows and other pictographs become spaces."""
     return _PICTOGRAPHS.sub(" ", text)
 
 
@@ -29,6 +30,7 @@ _NEUTRAL = (
 
 
 def neutral_symbols(text: str, rules: LanguageRules) -> str:
+    """Typographic furniture and unspeakable symbols out; braces become parentheses."""
     for pattern, replacement in _NEUTRAL:
         text = pattern.sub(replacement, text)
     if text.isascii():
@@ -40,6 +42,7 @@ _UNSPEAKABLE = frozenset({"So", "Sk", "Co", "Cn"})
 
 
 def expand_abbreviations(text: str, rules: LanguageRules) -> str:
+    """The language's context-free abbreviations written out."""
     pattern = _abbreviation_pattern(rules)
     if pattern is None:
         return text
@@ -90,6 +93,7 @@ def _number_value(text: str) -> float:
 
 
 def ranges(text: str, rules: LanguageRules) -> str:
+    """`2020-2024` and `5–10` read with the language's word for `to`."""
     if not HAS_DIGIT.search(text):
         return text
 
@@ -107,6 +111,7 @@ def ranges(text: str, rules: LanguageRules) -> str:
 
 
 def percentages(text: str, rules: LanguageRules) -> str:
+    """`5%` and `-3 percent` in words with the language's percent word."""
     if not HAS_DIGIT.search(text):
         return text
 
@@ -118,12 +123,14 @@ def percentages(text: str, rules: LanguageRules) -> str:
 
 
 def negatives(text: str, rules: LanguageRules) -> str:
+    """A minus sign before a number read as the language's minus word."""
     if not HAS_DIGIT.search(text):
         return text
     return _NEGATIVE.sub(rules.words.get("minus", "-") + " ", text)
 
 
 def numbers(text: str, rules: LanguageRules) -> str:
+    """Version numbers and numbers with the language's separators in words."""
     if not HAS_DIGIT.search(text):
         return text
     text = _VERSION.sub(
@@ -145,6 +152,7 @@ _NUMBER_COMMA = re.compile(r"(?<![0-9])(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[
 
 
 def leftover_digits(text: str, rules: LanguageRules) -> str:
+    """Any digits still left, in words."""
     if not HAS_DIGIT.search(text):
         return text
     return _DIGITS.sub(lambda m: f" {spoken_number(m.group(0), rules)} ", text)
@@ -167,6 +175,7 @@ def prefix_money(text: str, rules: LanguageRules) -> str:
 
 
 def suffix_currency(text: str, rules: LanguageRules) -> str:
+    """`3,20 €` → `3 Euro 20`: the currency after the amount, cents after it."""
     if not HAS_DIGIT.search(text):
         return text
     # "3,20 €" is said "drei Euro zwanzig": the cents follow the currency.
