@@ -11,27 +11,6 @@ import platformdirs
 DISCLAIMER = "This article is read by an AI-generated voice. Inconsistencies may occur."
 """Spoken first in every episode unless disabled explicitly."""
 
-DISCLAIMERS = {
-    "en": DISCLAIMER,
-    "de": "Dieser Artikel wird von einer KI-generierten Stimme gelesen. "
-    "Es kann zu Ungenauigkeiten kommen.",
-    "es": "Este artículo lo lee una voz generada por inteligencia artificial. "
-    "Puede haber imprecisiones.",
-    "fr": "Cet article est lu par une voix générée par intelligence artificielle. "
-    "Des erreurs peuvent survenir.",
-    "it": "Questo articolo è letto da una voce generata dall'intelligenza artificiale. "
-    "Potrebbero esserci imprecisioni.",
-    "pt": "Este artigo é lido por uma voz gerada por inteligência artificial. "
-    "Podem ocorrer imprecisões.",
-}
-"""The standard disclaimer in the languages narrate normalises or detects; others get English."""
-
-
-def disclaimer_for(lang: str) -> str:
-    """The standard disclaimer in the article's language, English when there is none."""
-    return DISCLAIMERS.get(lang.split("-")[0].split("_")[0].lower(), DISCLAIMER)
-
-
 AI_DISCLOSURE = "AI-generated narration: a synthetic voice (Piper TTS) reads the article text."
 """Written into tags and feeds so machines and people can tell the audio is synthetic."""
 

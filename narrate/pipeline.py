@@ -14,7 +14,7 @@ from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits
 from narrate.errors import InputError, NarrateError
 from narrate.files import atomic_path, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Progress, Script
-from narrate.speech import lexicon
+from narrate.speech import lexicon_file
 
 log = logging.getLogger(__name__)
 
@@ -65,28 +65,28 @@ def sidecars(out: Path) -> tuple[Path, Path]:
 
 def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Script:
     """Extract and segment a page; with `pronounce`, the lexicons shape the spoken text."""
-    script = _isolated_script(page, opts)
-    if not pronounce:
-        return script
-    return lexicon.apply_to_script(script, lexicon.load_lexicon(script.lang, opts.lexicons))
+    return _isolated_script(page, opts, opts.lexicons if pronounce else None)
 
 
-def _page_script(_state: None, task: tuple[Page, str | None]) -> Script:
-    page, disclaimer = task
-    return segment.segment(extract.extract(page), disclaimer=disclaimer)
+def _page_script(_state: None, task: tuple[Page, str | None, tuple[Path, ...] | None]) -> Script:
+    """Extract, then segment with the lexicons for the article's language (None: no lexicon)."""
+    page, disclaimer, lexicons = task
+    article = extract.extract(page)
+    words = None if lexicons is None else lexicon_file.load_lexicon(article.lang, lexicons)
+    return segment.segment(article, disclaimer=disclaimer, lexicon=words)
 
 
 def _no_state(_arg: None) -> None:
     return None
 
 
-def _isolated_script(page: Page, opts: Options) -> Script:
+def _isolated_script(page: Page, opts: Options, lexicons: tuple[Path, ...] | None) -> Script:
     """Extract and segment in a worker process, bounded in time and memory."""
     # A page that hangs, crashes or exhausts the HTML parser fails alone, with its reason.
     source = page.url or "the page"
     try:
         [outcome] = pool.run(
-            [(page, opts.disclaimer)],
+            [(page, opts.disclaimer, lexicons)],
             init=_no_state,
             init_arg=None,
             work=_page_script,

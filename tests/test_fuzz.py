@@ -3,7 +3,7 @@
 Also covered elsewhere, not repeated here: feed XML from any text parses (test_podcast
 test_any_text_makes_valid_xml), file name stems are safe slugs (test_podcast
 test_any_title_makes_a_safe_file_name), segmentation never crashes (test_segment
-test_segmentation_never_crashes), clean() is safe and idempotent (test_normalise).
+test_segmentation_never_crashes), clean() is safe and idempotent (test_clean).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from narrate.errors import NarrateError
 from narrate.feed import batch, podcast
 from narrate.feed import read as feeds
 from narrate.models import ChapterMark, Page
-from narrate.speech.normalise import clean
+from narrate.speech.clean import clean
 from tests.audio_helpers import script_of
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -13,15 +13,10 @@ from piper import PiperVoice, SynthesisConfig
 from narrate.article.extract import extract
 from narrate.article.segment import segment
 from narrate.errors import ConfigError
-from narrate.models import Delivery, Page, Script
+from narrate.models import Article, Delivery, Page, Script
 from narrate.speech import espeak as espeak_dict
-from narrate.speech.lexicon import (
-    apply_to_script,
-    default_lexicon_file,
-    lexicon_show,
-    load_lexicon,
-    unknown_words,
-)
+from narrate.speech.lexicon_file import default_lexicon_file, load_lexicon
+from narrate.speech.pronounce import lexicon_show, unknown_words
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "zelensky-gauntlet.html"
 
@@ -41,8 +36,14 @@ def lexicon_from(tmp_path: Path, text: str, name: str = "user.toml", default: bo
 
 
 @pytest.fixture(scope="module")
-def sample_script() -> Script:
-    return segment(extract(Page(SAMPLE.read_text(encoding="utf-8"))))
+def sample_article() -> Article:
+    return extract(Page(SAMPLE.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def sample_script(sample_article: Article) -> Script:
+    """The sample segmented without a lexicon: the spoken text as the normaliser writes it."""
+    return segment(sample_article)
 
 
 @pytest.fixture(scope="module")
@@ -221,14 +222,15 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_lexicon("en", [tmp_path / "nope.toml"])
 
 
-def test_apply_to_script_changes_only_sentences_with_the_entry(
-    tmp_path: Path, sample_script: Script
+def test_an_edited_entry_changes_only_the_sentences_with_it(
+    tmp_path: Path, sample_article: Article, sample_script: Script
 ) -> None:
     from narrate.audio.cache import clip_key
 
     before = load_lexicon("en")
     edited = lexicon_from(tmp_path, '[en]\nPeskov = "Pess-koff"\n', default=True)
-    old, new = apply_to_script(sample_script, before), apply_to_script(sample_script, edited)
+    old = segment(sample_article, lexicon=before)
+    new = segment(sample_article, lexicon=edited)
     assert new.title == sample_script.title
     pairs = [
         (s, a, b)
@@ -247,11 +249,11 @@ def test_apply_to_script_changes_only_sentences_with_the_entry(
         if clip_key("joe", delivery, a.spoken) != clip_key("joe", delivery, b.spoken)
     ]
     assert rekeyed == changed
-    # The records are new; the original script is untouched.
+    # The lexicon works on the spoken text the normaliser made, as it is made.
     assert "Yer-mahk" in old.segments[4].spoken and "Yermak" in sample_script.segments[4].spoken
 
 
-def test_unknown_words_on_the_sample(sample_script: Script) -> None:
+def test_unknown_words_on_the_sample(sample_article: Article, sample_script: Script) -> None:
     found = dict(unknown_words(sample_script))
     for name in ("Zelensky", "Yermak", "Peskov", "Ollongren", "Podolyak", "Kajsa"):
         assert name in found, name
@@ -265,7 +267,7 @@ def test_unknown_words_on_the_sample(sample_script: Script) -> None:
     assert not {"Yermak", "Peskov", "Ollongren", "Podolyak", "Kyiv"} & set(covered)
     assert "Zelensky" in covered
     # Names already respelled in the spoken text are not reported either.
-    applied = apply_to_script(sample_script, load_lexicon("en"))
+    applied = segment(sample_article, lexicon=load_lexicon("en"))
     assert not {"Yermak", "Peskov"} & dict(unknown_words(applied)).keys()
 
 
@@ -290,3 +292,30 @@ def test_espeak_dictionary_membership(word: str, known: bool) -> None:
 def test_lexicon_show_for_a_language_espeak_lacks_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="no voice for language 'zz'"):
         lexicon_show("x", "zz")
+
+
+def test_the_extraction_worker_makes_the_spoken_text_with_the_lexicons(tmp_path: Path) -> None:
+    from narrate import pipeline
+
+    user = tmp_path / "user.toml"
+    user.write_text('[en]\nPeskov = "Pess-koff"\n', encoding="utf-8")
+    page = Page(SAMPLE.read_text(encoding="utf-8"))
+    opts = pipeline.Options(lexicons=(user,))
+    spoken = " ".join(s.spoken for s in pipeline.script_from_page(page, opts).segments)
+    assert "Pess-koff" in spoken and "Peskov" not in spoken
+    assert "Yer-mahk" in spoken  # the bundled entries apply under the user's
+    # `narrate script --unknown-words` wants the normaliser's text, no lexicon at all.
+    raw = " ".join(
+        s.spoken for s in pipeline.script_from_page(page, opts, pronounce=False).segments
+    )
+    assert "Peskov" in raw and "Pess-koff" not in raw and "Yer-mahk" not in raw
+
+
+def test_a_broken_user_lexicon_stops_the_narration_with_its_place(tmp_path: Path) -> None:
+    from narrate import pipeline
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[en]\nPeskov = { say = 3 }\n", encoding="utf-8")
+    page = Page(SAMPLE.read_text(encoding="utf-8"))
+    with pytest.raises(ConfigError, match=r"bad\.toml:2: \[en\] 'Peskov': say must be a string"):
+        pipeline.script_from_page(page, pipeline.Options(lexicons=(bad,)))

@@ -229,7 +229,7 @@ def test_unspeakable_segments_are_dropped() -> None:
             "2025-12-24",
             "Por Ana López, para El País. 24 de diciembre de 2025.",
         ),
-        ("ru", "Анна", None, "2025-01-02", "Анна. 2025-01-02."),
+        ("ru", "Анна", None, "2025-01-02", "Анна. 2 января 2025 г."),
         ("en", None, None, None, None),
     ],
 )
@@ -240,10 +240,31 @@ def test_credit_line(
     assert credit_line(article) == expected
 
 
-def test_spoken_date_rejects_nonsense() -> None:
-    assert spoken_date("2025-13-40") is None
-    assert spoken_date("yesterday") is None
-    assert spoken_date("2025-05-13T09:30:00-04:00", "fr") == "13 mai 2025"
+@pytest.mark.parametrize(
+    ("lang", "iso", "spoken"),
+    [
+        ("en", "2025-05-13", "May 13, 2025"),
+        ("de", "2025-03-01", "1. März 2025"),
+        ("es", "2025-12-24", "24 de diciembre de 2025"),
+        ("fr", "2025-05-13T09:30:00-04:00", "13 mai 2025"),
+        ("it", "2025-08-02", "2 agosto 2025"),
+        ("pt", "2025-06-10", "10 de junho de 2025"),
+        # languages and regions that had no hand-written table
+        ("nl", "2025-05-13", "13 mei 2025"),
+        ("pl", "2025-05-01", "1 maja 2025"),
+        ("en-GB", "2025-05-13", "13 May 2025"),
+        ("de_AT", "2025-01-06", "6. Jänner 2025"),
+        ("ru", "2025-01-02", "2 января 2025 г."),
+        ("xx", "2025-05-13", "2025-05-13"),
+    ],
+)
+def test_spoken_date_in_the_article_language(lang: str, iso: str, spoken: str) -> None:
+    assert spoken_date(iso, lang) == spoken
+
+
+@pytest.mark.parametrize("iso", ["2025-13-40", "2025-02-30", "2025-00-10", "yesterday", ""])
+def test_spoken_date_rejects_nonsense(iso: str) -> None:
+    assert spoken_date(iso) is None
 
 
 # --- properties -----------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from trafilatura.settings import set_date_params
 
 from narrate.errors import ExtractionError, InputError
 from narrate.models import Article, Block, BlockKind, Page
-from narrate.speech.normalise import clean as _clean
+from narrate.speech.clean import clean, comparison_key
+from narrate.speech.lang import primary_subtag
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,6 @@ _END_PUNCT = '.!?…:;"”’»)'
 _CODE_SYMBOLS = frozenset("{}=<>;$#\\|_`~^")
 _CODE_TOKEN = re.compile(r"\)\s*;|//\s|=>|==|\w\.\w+\(")
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ")
-_NON_ALNUM = re.compile(r"[\W_]+")
 _MAX_HEADING_WORDS = 25
 _MIN_WORDS = 12
 """Less body text than this is a navigation or error page, not an article."""
@@ -96,11 +96,6 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 }
 
 
-def _tidy(text: str) -> str:
-    """White space collapsed first (line breaks separate words), then the normaliser's cleaning."""
-    return _clean(re.sub(r"\s+", " ", text))
-
-
 @dataclass
 class _Item:
     """A body block while extraction is still deciding; `level` is kept for headings."""
@@ -139,7 +134,9 @@ def extract(page: Page) -> Article:
         raise ExtractionError(f"no article text found in {source}; is it an article page?")
 
     items = list(_walk(doc.body))
-    authors = frozenset(_key(a) for a in re.split(r"[;|]", doc.author or "") if _key(a))
+    authors = frozenset(
+        comparison_key(a) for a in re.split(r"[;|]", doc.author or "") if comparison_key(a)
+    )
     items = _recover_headings(items, tree, authors)
     title = _title(doc, tree) if not fragment else "Untitled article"
     items = _drop_junk_sections(items)
@@ -159,10 +156,10 @@ def extract(page: Page) -> Article:
         lang=lang,
         url=url,
         byline=_byline(doc.author, lang),
-        site=_tidy(doc.sitename) if doc.sitename else None,
+        site=clean(doc.sitename) if doc.sitename else None,
         date=date,
         image=urljoin(page.url or "", doc.image) if doc.image else None,
-        description=_tidy(doc.description) if doc.description else None,
+        description=clean(doc.description) if doc.description else None,
     )
 
 
@@ -204,17 +201,17 @@ def _text(el: etree._Element, skip: frozenset[str] = frozenset()) -> str:
                 parts.append(child.tail)
 
     walk(el)
-    return _tidy("".join(parts))
+    return clean("".join(parts))
 
 
 def _walk(el: etree._Element) -> Iterator[_Item]:
     """Body blocks in page order from trafilatura's XML (head, p, quote, list, table, code)."""
     if el.text and el.text.strip() and el.tag in ("body", "div"):
-        yield _Item("paragraph", _tidy(el.text))
+        yield _Item("paragraph", clean(el.text))
     for child in el:
         yield from _element(child)
         if child.tail and child.tail.strip() and el.tag in ("body", "div"):
-            yield _Item("paragraph", _tidy(child.tail))
+            yield _Item("paragraph", clean(child.tail))
 
 
 def _element(el: etree._Element) -> Iterator[_Item]:
@@ -246,14 +243,14 @@ def _walk_mixed(el: etree._Element) -> Iterator[_Item]:
     for child in el:
         if child.tag in ("p", "head", "quote", "list", "table", "div", "code"):
             if "".join(loose).strip():
-                yield _Item("paragraph", _tidy(" ".join(loose)))
+                yield _Item("paragraph", clean(" ".join(loose)))
             loose = []
             yield from _element(child)
         else:
             loose.append(_text(child) if child.tag != "lb" else " ")
         loose.append(child.tail or "")
     if "".join(loose).strip():
-        yield _Item("paragraph", _tidy(" ".join(loose)))
+        yield _Item("paragraph", clean(" ".join(loose)))
 
 
 def _code(el: etree._Element) -> Iterator[_Item]:
@@ -270,7 +267,7 @@ def _code(el: etree._Element) -> Iterator[_Item]:
         log.debug("skipping a code block: code is not narrated")
         return
     for chunk in re.split(r"\n\s*\n", raw):
-        if text := _tidy(chunk):
+        if text := clean(chunk):
             yield _Item("paragraph", text)
 
 
@@ -342,34 +339,29 @@ def _table(el: etree._Element) -> Iterator[_Item]:
 # --- heading recovery ---------------------------------------------------------------------------
 
 
-def _key(text: str) -> str:
-    """Comparison key: lower-case letters and digits only."""
-    return _NON_ALNUM.sub("", text.lower())
-
-
 def _recover_headings(
     items: list[_Item], tree: etree._Element, authors: frozenset[str]
 ) -> list[_Item]:
     """Put back h2–h4 headings the page has but trafilatura dropped, before the text they head."""
-    keys = [_key(i.text) for i in items]
+    keys = [comparison_key(i.text) for i in items]
     existing = {k for k, i in zip(keys, items, strict=True) if i.kind == "heading"}
     page_headings = tree.xpath("//body//*[self::h2 or self::h3 or self::h4]")[:200]
     # Reverse page order: a heading directly followed by a sub-heading finds it already in place.
     for h in reversed(page_headings):
-        text = _tidy(h.text_content())
-        key = _key(text)
+        text = clean(h.text_content())
+        key = comparison_key(text)
         if not key or key in existing or len(text.split()) > _MAX_HEADING_WORDS:
             continue
         if _is_junk(_Item("heading", text)) or _JUNK_SECTION.match(text) or key in authors:
             continue
         linked = "".join(h.xpath("ancestor::a//text() | .//a//text()"))
-        if len(_key(linked)) * 2 >= len(key):
+        if len(comparison_key(linked)) * 2 >= len(key):
             continue  # a headline linking elsewhere belongs to a teaser, not to this article
         following = h.xpath(
             "following::text()[normalize-space()][not(ancestor::script or ancestor::style)]"
             "[position() <= 12]"
         )
-        follow_key = _key(" ".join(str(t) for t in following))[:40]
+        follow_key = comparison_key(" ".join(str(t) for t in following))[:40]
         if len(follow_key) < 15:
             continue
         for index in range(len(items)):
@@ -380,7 +372,7 @@ def _recover_headings(
             if index == 0:
                 break  # a heading above all the text is a dek, date or author line, not a section
             before = items[index - 1]
-            if before.kind == "paragraph" and _key(before.text) == key:
+            if before.kind == "paragraph" and comparison_key(before.text) == key:
                 before.kind, before.level = "heading", _HEADING_LEVELS[h.tag]
             else:
                 items.insert(index, _Item("heading", text, _HEADING_LEVELS[h.tag]))
@@ -406,16 +398,16 @@ def _is_junk(item: _Item) -> bool:
 
 
 def _drop_junk(items: list[_Item], title: str) -> list[_Item]:
-    title_key = _key(title)
+    title_key = comparison_key(title)
     kept: list[_Item] = []
     for index, item in enumerate(items):
-        if not _key(item.text) or _is_junk(item):
+        if not comparison_key(item.text) or _is_junk(item):
             continue
         if item.kind in ("paragraph", "quote") and _looks_like_code(item.text):
             log.debug("skipping code in a %s: %.40s", item.kind, item.text)
             continue
         leading = not any(k.kind != "heading" for k in kept) and index < 4
-        if leading and _key(item.text) == title_key:
+        if leading and comparison_key(item.text) == title_key:
             continue  # the title is spoken once, from the metadata
         if leading and len(item.text.split()) <= 12 and _BYLINE_LINE.match(item.text):
             continue
@@ -456,26 +448,26 @@ def _drop_empty_sections(items: list[_Item]) -> list[_Item]:
 def _meta(tree: etree._Element, *names: str) -> str | None:
     for name in names:
         values = tree.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
-        if values and _tidy(values[0]):
-            return _tidy(values[0])
+        if values and clean(values[0]):
+            return clean(values[0])
     return None
 
 
 def _title(doc: trafilatura.settings.Document, tree: etree._Element) -> str:
     """The headline: og:title or the page's h1, else <title>, without a site-name suffix."""
     h1s = [
-        _tidy(h.text_content())
+        clean(h.text_content())
         for h in tree.xpath("//body//h1")
         if not h.xpath("ancestor::a | .//a[@href='/']")  # a logo linking home is no headline
     ]
     h1s = [h for h in h1s if h]
-    page_title = _tidy(" ".join(tree.xpath("//head/title//text()")))
+    page_title = clean(" ".join(tree.xpath("//head/title//text()")))
     candidates = [_meta(tree, "og:title", "twitter:title"), h1s[0] if len(h1s) == 1 else None]
     candidates += [page_title, doc.title]
     title = next((c for c in candidates if c and len(c) <= 300), None)
     if not title:
         return "Untitled article"
-    return _strip_site(title, _key(doc.sitename or doc.hostname or ""))
+    return _strip_site(title, comparison_key(doc.sitename or doc.hostname or ""))
 
 
 def _strip_site(title: str, site: str) -> str:
@@ -485,12 +477,12 @@ def _strip_site(title: str, site: str) -> str:
             head, _, tail = title.rpartition(sep)
             first, _, rest = title.partition(sep)
             if head and (
-                (site and (_key(tail) == site or site.startswith(_key(tail))))
+                (site and (comparison_key(tail) == site or site.startswith(comparison_key(tail))))
                 or (len(tail.split()) <= 4 and len(head.split()) >= 4 and sep.strip() in "|·•")
             ):
                 title = head.strip()
                 break
-            if rest and site and _key(first) == site:
+            if rest and site and comparison_key(first) == site:
                 title = rest.strip()
                 break
         else:
@@ -502,7 +494,7 @@ def _byline(author: str | None, lang: str) -> str | None:
     """Authors as one speakable phrase: "A, B and C"."""
     if not author:
         return None
-    names = [_tidy(n) for n in re.split(r";|\|", author)]
+    names = [clean(n) for n in re.split(r";|\|", author)]
     names = [
         re.sub(r"^(?:by|von|por|par|di)\s+", "", n, flags=re.IGNORECASE)
         for n in names
@@ -525,7 +517,7 @@ def _language(tree: etree._Element, text: str) -> str:
         or _meta(tree, "og:locale", "content-language", "language", "dc.language")
         or ""
     )
-    declared_code = re.split(r"[-_]", declared.strip().lower())[0][:2]
+    declared_code = primary_subtag(declared)[:2]
     detected = _detect_language(text)
     if detected:
         return detected

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterator
 
-from narrate.config import DISCLAIMER, disclaimer_for
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+
+from narrate.config import DISCLAIMER
 from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sentence
-from narrate.speech.normalise import clean as _clean
-from narrate.speech.normalise import split_sentences, to_spoken
+from narrate.speech.clean import clean, comparison_key
+from narrate.speech.disclaimer import disclaimer_for
+from narrate.speech.lang import primary_subtag
+from narrate.speech.lexicon import Lexicon
+from narrate.speech.sentences import split_sentences
+from narrate.speech.spoken import to_spoken
 
 # Opening mark → the marks that may close it.
 _QUOTE_PAIRS = {
@@ -29,25 +37,6 @@ _DUPLICATE_MIN_CHARS = 30
 _DUPLICATE_WINDOW = 6
 """How many blocks apart a pull quote and the text it repeats may be."""
 
-_MONTHS = {
-    "en": "January February March April May June July August September October November December",
-    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
-    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
-    "diciembre",
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
-    "dicembre",
-    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro "
-    "dezembro",
-}
-_DATE_FORMATS = {
-    "en": "{month} {day}, {year}",
-    "de": "{day}. {month} {year}",
-    "es": "{day} de {month} de {year}",
-    "fr": "{day} {month} {year}",
-    "it": "{day} {month} {year}",
-    "pt": "{day} de {month} de {year}",
-}
 # (by author, for site, from site) per language.
 _CREDIT_WORDS = {
     "en": ("By", "for", "From"),
@@ -59,26 +48,24 @@ _CREDIT_WORDS = {
 }
 
 
-def _tidy(text: str) -> str:
-    """White space collapsed first (line breaks separate words), then the normaliser's cleaning."""
-    return _clean(re.sub(r"\s+", " ", text))
-
-
-def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
+def segment(
+    article: Article, disclaimer: str | None = DISCLAIMER, lexicon: Lexicon | None = None
+) -> Script:
     """Turn an article into the narration script: title chapter first, then one per heading.
 
-    The standard disclaimer is spoken in the article's language; a custom one as given.
+    The standard disclaimer is spoken in the article's language; a custom one as given. A
+    lexicon (of the article's language) shapes each sentence's spoken text as it is made.
     """
     lang = article.lang
     front: list[Segment] = []
     if disclaimer == DISCLAIMER:
         disclaimer = disclaimer_for(lang)
     if disclaimer:
-        front.extend(_segments("disclaimer", disclaimer, lang))
-    front.extend(_segments("title", article.title, lang))
+        front.extend(_segments("disclaimer", disclaimer, lang, lexicon))
+    front.extend(_segments("title", article.title, lang, lexicon))
     credit = credit_line(article)
     if credit:
-        front.extend(_segments("narration", credit, lang))
+        front.extend(_segments("narration", credit, lang, lexicon))
 
     chapters: list[Chapter] = []
     title, segments = article.title, front
@@ -86,8 +73,8 @@ def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
         if block.kind == "heading":
             if segments:
                 chapters.append(Chapter(title, tuple(segments)))
-            title, segments = _tidy(block.text) or title, []
-        segments.extend(_block_segments(block, lang))
+            title, segments = clean(block.text) or title, []
+        segments.extend(_block_segments(block, lang, lexicon))
     if segments:
         chapters.append(Chapter(title, tuple(segments)))
     return Script(
@@ -115,8 +102,8 @@ def render_text(script: Script) -> str:
 def credit_line(article: Article) -> str | None:
     """One short spoken line for byline, site and date, e.g. "By A, for Site. May 13, 2025."."""
     by, for_, from_ = _CREDIT_WORDS.get(article.lang, ("", "", ""))
-    byline = _tidy(article.byline or "")
-    site = _tidy(article.site or "")
+    byline = clean(article.byline or "")
+    site = clean(article.site or "")
     if byline and site and site.lower() not in byline.lower():
         credit = f"{by} {byline}, {for_} {site}." if by else f"{byline}, {site}."
     elif byline:
@@ -132,26 +119,35 @@ def credit_line(article: Article) -> str | None:
 
 
 def spoken_date(iso: str, lang: str = "en") -> str | None:
-    """An ISO date written as people say it in `lang` ("May 13, 2025"); the ISO text otherwise."""
+    """An ISO date as people write it in `lang` ("May 13, 2025"), for the voice to read out.
+
+    The ISO text when babel knows no such locale; None when it is no date.
+    """
     match = re.match(r"(\d{4})-(\d\d)-(\d\d)", iso)
     if not match:
         return None
-    year, month, day = (int(g) for g in match.groups())
-    if not 1 <= month <= 12 or not 1 <= day <= 31:
+    try:
+        day = datetime.date(*(int(g) for g in match.groups()))
+    except ValueError:
         return None
-    if lang not in _MONTHS:
-        return match.group(0)
-    name = _MONTHS[lang].split()[month - 1]
-    return _DATE_FORMATS[lang].format(month=name, day=day, year=year)
+    locale = _locale(lang)
+    # Some locales space with U+202F ("2025 г."); clean() makes that a plain space.
+    return clean(format_date(day, "long", locale=locale)) if locale else match.group(0)
 
 
-def _key(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.lower())
+def _locale(lang: str) -> Locale | None:
+    """The babel locale of a tag (`en-GB` writes 13 May), else of its language, if babel has one."""
+    for tag in (lang.strip().replace("-", "_"), primary_subtag(lang)):
+        try:
+            return Locale.parse(tag)
+        except (UnknownLocaleError, ValueError):
+            continue
+    return None
 
 
 def _without_duplicates(blocks: tuple[Block, ...]) -> Iterator[Block]:
     """Blocks minus repeats: a pull quote that repeats body text, or a block seen before."""
-    keys = [_key(b.text) for b in blocks]
+    keys = [comparison_key(b.text) for b in blocks]
 
     def repeats(i: int, j: int) -> bool:
         """Whether block i repeats block j (of a pair, exactly one repeats the other)."""
@@ -169,24 +165,26 @@ def _without_duplicates(blocks: tuple[Block, ...]) -> Iterator[Block]:
         yield block
 
 
-def _block_segments(block: Block, lang: str) -> list[Segment]:
+def _block_segments(block: Block, lang: str, lexicon: Lexicon | None) -> list[Segment]:
     if block.kind == "heading":
-        return _segments("heading", block.text, lang)
+        return _segments("heading", block.text, lang, lexicon)
     if block.kind == "quote":
-        return _segments("quote", _unwrap(_tidy(block.text)), lang)
+        return _segments("quote", _unwrap(clean(block.text)), lang, lexicon)
     segments: list[Segment] = []
-    for role, text in split_quotes(_tidy(block.text)):
-        segments.extend(_segments(role, text, lang))
+    for role, text in split_quotes(clean(block.text)):
+        segments.extend(_segments(role, text, lang, lexicon))
     return segments
 
 
-def _segments(role: Role, text: str, lang: str) -> list[Segment]:
-    """Zero or one segment: the speakable sentences of `text`."""
+def _segments(role: Role, text: str, lang: str, lexicon: Lexicon | None) -> list[Segment]:
+    """Zero or one segment: the speakable sentences of `text`, spoken text lexicon applied."""
     sentences: list[Sentence] = []
-    for raw in split_sentences(_tidy(text), lang):
+    for raw in split_sentences(clean(text), lang):
         sentence = raw.strip()
         spoken = to_spoken(sentence, lang).strip() if sentence else ""
         if any(ch.isalnum() for ch in spoken):
+            if lexicon is not None:
+                spoken = lexicon.apply(spoken)
             sentences.append(Sentence(sentence, spoken))
     return [Segment(role, tuple(sentences))] if sentences else []
 

@@ -35,6 +35,7 @@ from narrate.article.cover import Cover
 from narrate.config import AI_DISCLOSURE, VERSION
 from narrate.errors import AudioError
 from narrate.models import ChapterMark, Script, Timeline
+from narrate.speech.lang import primary_subtag
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def write_tags(
 
 def language_code(lang: str) -> str | None:
     """The ISO 639-2 code ID3 wants for an ISO 639-1 tag such as `en` or `pt-BR`, if known."""
-    primary = re.split(r"[-_]", lang.strip().lower(), maxsplit=1)[0]
+    primary = primary_subtag(lang)
     if len(primary) == 3 and primary.isalpha():
         return primary
     return _ISO639_2.get(primary)

@@ -17,6 +17,7 @@ from typing import Any
 from narrate import config
 from narrate.errors import ConfigError, VoiceError
 from narrate.models import ROLES, Delivery, Role
+from narrate.speech.lang import primary_subtag
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class VoiceModel:
     @property
     def lang(self) -> str:
         """ISO 639-1 primary language, e.g. en."""
-        return primary_language(self.language)
+        return primary_subtag(self.language)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language}, {self.sample_rate} Hz) {self.onnx}"
@@ -92,7 +93,7 @@ class Profile:
 
     def for_language(self, lang: str, explicit: bool = False) -> Profile:
         """The profile to read text in `lang`: itself, a `[lang.xx]` variant, or an error."""
-        want = primary_language(lang)
+        want = primary_subtag(lang)
         variant = self.variants.get(lang.lower().replace("_", "-")) or self.variants.get(want)
         if variant is not None:
             tables = _apply_variant(self.tables, variant)
@@ -114,11 +115,6 @@ class Profile:
             f"no voice for language {want!r}: profile {self.name!r} speaks {have!r}; add "
             f'[lang.{want}] model = "NAME" to a profile, or pass --voice to read it anyway'
         )
-
-
-def primary_language(tag: str) -> str:
-    """`en_US`, `en-us`, `EN` → `en`."""
-    return tag.replace("_", "-").split("-")[0].lower()
 
 
 # ---------------------------------------------------------------- profiles

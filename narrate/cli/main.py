@@ -140,11 +140,11 @@ def _source_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def script(source: str, fmt: str, unknown_words: bool, **kw: Any) -> None:
     """Print the narration script of SOURCE (URL, HTML file or -)."""
     from narrate.article.segment import render_text
-    from narrate.speech import lexicon
+    from narrate.speech import pronounce
 
     result = pipeline.load_script(source, _options(None, **kw), pronounce=not unknown_words)
     if unknown_words:
-        for word, count in lexicon.unknown_words(result):
+        for word, count in pronounce.unknown_words(result):
             click.echo(f"{count:4d}  {word}")
         return
     if fmt == "json":
@@ -281,9 +281,9 @@ def lexicon() -> None:
 )
 def lexicon_show(word: str, lang: str, files: tuple[Path, ...]) -> None:
     """Print espeak-ng's phonemes for WORD without and with the lexicon."""
-    from narrate.speech import lexicon as lex
+    from narrate.speech import lexicon_file, pronounce
 
-    without, with_ = lex.lexicon_show(word, lang, lex.load_lexicon(lang, files))
+    without, with_ = pronounce.lexicon_show(word, lang, lexicon_file.load_lexicon(lang, files))
     click.echo(f"without lexicon: {without}")
     click.echo(f"with lexicon:    {with_}")
 

@@ -28,7 +28,7 @@ import feedparser
 from narrate.article.fetch import decode, fetch
 from narrate.config import FetchLimits
 from narrate.errors import InputError
-from narrate.speech.normalise import clean
+from narrate.speech.clean import clean
 
 log = logging.getLogger(__name__)
 

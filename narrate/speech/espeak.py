@@ -12,6 +12,7 @@ from piper.phoneme_ids import DEFAULT_PHONEME_ID_MAP
 from piper.phonemize_espeak import ESPEAK_DATA_DIR, EspeakPhonemizer
 
 from narrate.errors import ConfigError
+from narrate.speech.lang import primary_subtag
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ _LOCK = threading.Lock()
 
 def espeak_voice(lang: str) -> str:
     """The espeak-ng voice narrate uses for a language code such as `en` or `de`."""
-    base = lang.split("-")[0].split("_")[0].lower()
+    base = primary_subtag(lang)
     return ESPEAK_VOICES.get(base, base)
 
 
@@ -72,7 +73,7 @@ def dictionary_key(word: str) -> bytes:
 @functools.cache
 def dictionary_keys(lang: str) -> frozenset[bytes]:
     """Every word entry of espeak-ng's compiled dictionary for `lang`, as dictionary_key()s."""
-    path = Path(ESPEAK_DATA_DIR) / f"{espeak_voice(lang).split('-')[0]}_dict"
+    path = Path(ESPEAK_DATA_DIR) / f"{primary_subtag(espeak_voice(lang))}_dict"
     try:
         data = path.read_bytes()
     except OSError as exc:

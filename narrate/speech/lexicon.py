@@ -23,36 +23,14 @@ case-insensitively): the bundled default, then user files in order.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
-import logging
 import re
-import tomllib
-import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from typing import Any
 
-from narrate.errors import ConfigError
-from narrate.models import Script, Segment
 from narrate.speech import espeak as espeak_dict
-from narrate.speech.normalise import to_spoken
 
-log = logging.getLogger(__name__)
-
-_OPTIONS = {
-    "say": str,
-    "phonemes": str,
-    "letters": bool,
-    "case_sensitive": bool,
-    "whole_word": bool,
-}
-_KINDS = ("say", "phonemes", "letters")
-_LANG = re.compile(r"[a-z]{2,3}")
-_MAX_KEY = 80
-_APOSTROPHES = "'’"
+APOSTROPHES = "'’"
 _TRAILING = re.compile(r"([\"”’»)\]]*)([.,;:!?]+)")
 """Punctuation after a phoneme block goes inside it: Piper drops it when it follows a block."""
 # Piper phonemizes the text before a [[ ]] block as a clause of its own, so espeak-ng stresses its
@@ -156,6 +134,16 @@ class Lexicon:
         return _NEIGHBOURS.sub(" ", "".join(out))
 
 
+def _resolve_letters(entry: Entry, lang: str) -> Entry:
+    """Spelled acronyms become the phonemes espeak-ng gives their dotted form (F.B.I.), so
+    possessives and a following capital ("the W.H.O. Director") cannot split the sentence."""
+    if not entry.letters or entry.phonemes is not None:
+        return entry
+    dotted = ".".join(entry.key.replace(" ", "")) + "."
+    phonemes = espeak_dict.phonemize(dotted, lang).rstrip(".,;:!? ")
+    return dataclasses.replace(entry, phonemes=phonemes)
+
+
 def _weak_form(before: str, phonemes: str) -> tuple[str, str] | None:
     """(text before it, weak phonemes) when `before` ends with a function word to move."""
     found = _WEAK_BEFORE.search(before)
@@ -194,13 +182,13 @@ def _compile(
     parts: list[str] = []
     groups: dict[int, Entry] = {}
     for number, entry in enumerate(sorted(entries, key=lambda e: (-len(e.key), e.key))):
-        acronym = _is_acronym(entry.key) and entry.key.isalnum()
+        acronym = is_acronym(entry.key) and entry.key.isalnum()
         if not possessive:
             poss = "((?!))?"
         elif acronym:
-            poss = f"([{_APOSTROPHES}]?s)?"  # ICBMs, ICBM's, F-B-I's
+            poss = f"([{APOSTROPHES}]?s)?"  # ICBMs, ICBM's, F-B-I's
         else:
-            poss = f"([{_APOSTROPHES}]s)?"
+            poss = f"([{APOSTROPHES}]s)?"
         key = _key_pattern(entry.key, acronym)
         if not entry.case_sensitive:
             key = f"(?i:{key})"
@@ -225,295 +213,7 @@ def _key_pattern(key: str, acronym: bool) -> str:
     return "(?:" + "|".join(forms) + ")"
 
 
-def apply_to_script(script: Script, lexicon: Lexicon) -> Script:
-    """A new Script with every sentence's spoken text passed through the lexicon."""
-
-    def segment(seg: Segment) -> Segment:
-        sentences = tuple(
-            dataclasses.replace(s, spoken=lexicon.apply(s.spoken)) for s in seg.sentences
-        )
-        return dataclasses.replace(seg, sentences=sentences)
-
-    chapters = tuple(
-        dataclasses.replace(c, segments=tuple(segment(s) for s in c.segments))
-        for c in script.chapters
-    )
-    return dataclasses.replace(script, chapters=chapters)
-
-
-# --- loading ---------------------------------------------------------------------------------
-
-
-def default_lexicon_file(lang: str = "en") -> Path | None:
-    """The bundled default lexicon of a language (package data of narrate.profiles), if any."""
-    path = Path(
-        str(resources.files("narrate.profiles") / "lexicon" / f"{_base_language(lang)}.toml")
-    )
-    return path if path.is_file() else None
-
-
-def load_lexicon(lang: str, user_files: Sequence[Path] = ()) -> Lexicon:
-    """The bundled default for `lang`, then each user file in order, later entries overriding."""
-    lang = _base_language(lang)
-    merged: dict[str, Entry] = {}
-    default = default_lexicon_file(lang)
-    files = [*([default] if default else []), *(Path(p) for p in user_files)]
-    for path in files:
-        for folded, entry in _read_file(path, lang).items():
-            merged.pop(folded, None)
-            if entry is not None:
-                merged[folded] = entry
-    log.debug("lexicon for %s: %d entries from %d file(s)", lang, len(merged), len(files))
-    return Lexicon(lang, tuple(merged.values()))
-
-
-def _base_language(lang: str) -> str:
-    return re.split(r"[-_]", lang.strip())[0].lower() or "en"
-
-
-def _resolve_letters(entry: Entry, lang: str) -> Entry:
-    """Spelled acronyms become the phonemes espeak-ng gives their dotted form (F.B.I.), so
-    possessives and a following capital ("the W.H.O. Director") cannot split the sentence."""
-    if not entry.letters or entry.phonemes is not None:
-        return entry
-    dotted = ".".join(entry.key.replace(" ", "")) + "."
-    phonemes = espeak_dict.phonemize(dotted, lang).rstrip(".,;:!? ")
-    return dataclasses.replace(entry, phonemes=phonemes)
-
-
-def _read_file(path: Path, lang: str) -> dict[str, Entry | None]:
-    """The file's entries for `lang`, keyed case-folded; None marks a removed entry."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"lexicon file {path} not found; check the --lexicon path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read lexicon file {path}: {exc}") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{path}{_syntax_error_place(text, str(exc))}: not valid TOML: {exc}"
-        ) from exc
-    for name, table in data.items():
-        if not _LANG.fullmatch(name) or not isinstance(table, dict):
-            line = _line_of(text, None, name)
-            raise ConfigError(
-                f"{path}:{line}: unknown top-level key {name!r}; entries go in language "
-                "tables such as [en]"
-            )
-        for key, value in table.items():
-            _validate(path, text, name, key, value)
-    out: dict[str, Entry | None] = {}
-    for key, value in data.get(lang, {}).items():
-        folded = key.casefold()
-        if folded in out:
-            first = next(k for k in data[lang] if k.casefold() == folded)
-            raise ConfigError(
-                f"{path}:{_line_of(text, lang, key)}: [{lang}] {key!r}: defined twice "
-                f"(also as {first!r}); keys differing only in case are the same entry"
-            )
-        out[folded] = _entry(path, key, value)
-    return out
-
-
-def _validate(path: Path, text: str, lang: str, key: str, value: Any) -> None:
-    """Raise ConfigError naming file, line and entry for anything malformed."""
-
-    def fail(problem: str) -> ConfigError:
-        return ConfigError(f"{path}:{_line_of(text, lang, key)}: [{lang}] {key!r}: {problem}")
-
-    if not key.strip() or key != key.strip() or "\n" in key:
-        raise fail("the word must not be empty or start or end with spaces")
-    if len(key) > _MAX_KEY:
-        raise fail(f"the word is longer than {_MAX_KEY} characters")
-    if "[[" in key or "]]" in key:
-        raise fail("the word must not contain [[ or ]]")
-    if value is False:
-        return
-    if isinstance(value, str):
-        value = {"say": value}
-    if not isinstance(value, dict):
-        raise fail(
-            f'expected a respelling string, false, or a table like {{ phonemes = "..." }}, '
-            f"not {type(value).__name__}"
-        )
-    unknown = sorted(set(value) - set(_OPTIONS))
-    if unknown:
-        raise fail(f"unknown option(s) {', '.join(unknown)}; options are {', '.join(_OPTIONS)}")
-    for option, kind in _OPTIONS.items():
-        if option in value and not isinstance(value[option], kind):
-            raise fail(f"{option} must be {'true or false' if kind is bool else 'a string'}")
-    kinds = [k for k in _KINDS if k in value]
-    if len(kinds) != 1:
-        raise fail("give exactly one of say, phonemes or letters")
-    if "say" in value:
-        say = value["say"]
-        if not say.strip():
-            raise fail("the respelling is empty")
-        if "[[" in say or "]]" in say or "\n" in say:
-            raise fail('a respelling must be plain text; put phonemes in { phonemes = "..." }')
-    if "phonemes" in value:
-        problem = phoneme_problem(value["phonemes"])
-        if problem:
-            raise fail(problem)
-    if value.get("letters") and not any(ch.isalnum() for ch in key):
-        raise fail("letters = true needs letters or digits to spell")
-
-
-def phoneme_problem(phonemes: str) -> str | None:
-    """Why a phoneme string cannot go to Piper as [[ ]], or None when it can."""
-    if not phonemes.strip():
-        return "phonemes are empty"
-    if "[" in phonemes or "]" in phonemes:
-        return "phonemes must not contain [ or ]; narrate adds the [[ ]] itself"
-    for ch in phonemes:
-        if ch in espeak_dict.PHONEME_CHARS:
-            continue
-        name = unicodedata.name(ch, "unnamed")
-        hint = "; use ɡ (U+0261, LATIN SMALL LETTER SCRIPT G)" if ch == "g" else ""
-        return f"phonemes contain {ch!r} (U+{ord(ch):04X} {name}), unknown to Piper voices{hint}"
-    if not any(unicodedata.category(ch) in ("Ll", "Lo") for ch in phonemes):
-        return "phonemes hold no sounds, only marks"
-    return None
-
-
-def _entry(path: Path, key: str, value: Any) -> Entry | None:
-    if value is False:
-        return None
-    options: Mapping[str, Any] = {"say": value} if isinstance(value, str) else value
-    return Entry(
-        key=key,
-        say=options.get("say"),
-        phonemes=options.get("phonemes"),
-        letters=options.get("letters"),
-        case_sensitive=options.get("case_sensitive", _is_acronym(key)),
-        whole_word=options.get("whole_word", True),
-        source=str(path),
-    )
-
-
-def _is_acronym(word: str) -> bool:
+def is_acronym(word: str) -> bool:
+    """Two or more letters, all capitals: ICBM, U.S."""
     letters = [ch for ch in word if ch.isalpha()]
     return len(letters) >= 2 and all(ch.isupper() for ch in letters)
-
-
-def _syntax_error_place(text: str, message: str) -> str:
-    """`:LINE (the line's text)` when a TOML error message names a line."""
-    found = re.search(r"at line (\d+)", message)
-    lines = text.splitlines()
-    if not found or not 0 < int(found.group(1)) <= len(lines):
-        return ""
-    number = int(found.group(1))
-    return f":{number} ({lines[number - 1].strip()[:60]})"
-
-
-_HEADER = re.compile(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
-
-
-def _line_of(text: str, lang: str | None, key: str) -> int | str:
-    """The line where `key` is defined (in table [lang], or at top level), else '?'."""
-    quoted = f"(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
-    if lang is None:
-        wanted = re.compile(rf"\s*(?:\[\s*)?{quoted}\s*(?:=|\]|\.)")
-    else:
-        wanted = re.compile(rf"\s*(?:{re.escape(lang)}\s*\.\s*)?{quoted}\s*=")
-    section: str | None = None
-    header_line: int | str = "?"
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            section = header.group(1).strip("\"'")
-            if lang is not None and section == lang:
-                header_line = number
-            if lang is None and section == key:
-                return number
-            continue
-        in_scope = section is None or (lang is not None and section == lang)
-        if in_scope and wanted.match(line):
-            return number
-    return header_line
-
-
-# --- words espeak-ng does not know --------------------------------------------------------------
-
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-
-
-def _words(text: str) -> Iterator[tuple[str, bool]]:
-    """Words of one sentence with whether each starts the sentence (or a quotation)."""
-    first = True
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if word[-2:-1] in _APOSTROPHES and word[-1:] in "sS":
-            word = word[:-2]
-        yield word, first
-        first = False
-
-
-def _is_capitalised(word: str) -> bool:
-    return word[:1].isupper()
-
-
-def _known(word: str, lang: str, lower_words: set[str], lexicon: Lexicon | None) -> bool:
-    lower = word.lower()
-    if len(word) < 2 or lower in lower_words:
-        return True
-    if lexicon is not None and lexicon.get(word) is not None:
-        return True
-    forms = [lower]
-    if lower.endswith("s") and not _is_acronym(word):
-        forms.append(lower[:-1])
-        if lower.endswith("es"):
-            forms.append(lower[:-2])
-    return any(espeak_dict.in_dictionary(f, lang) for f in forms)
-
-
-def unknown_words(script: Script, lexicon: Lexicon | None = None) -> list[tuple[str, int]]:
-    """Capitalised words and acronyms of the article that espeak-ng's dictionary for the
-    script's language does not list (so it guesses them from their spelling), with how often
-    each occurs, most frequent first. Words the lexicon covers are left out when it is given.
-
-    A capital at the start of a sentence or in a title only marks a name when the same word is
-    also capitalised mid-sentence, or when a capitalised word follows it (Kajsa Ollongren);
-    words that also occur in lower case are ordinary words, and words the normaliser rewrote
-    are left out. Common words espeak-ng reads by rule (Tuesday) are listed too: the list is
-    what espeak-ng guesses, for a person to check with `narrate lexicon show`.
-    """
-    lang = _base_language(script.lang)
-    sentences: list[tuple[bool, list[tuple[str, bool]]]] = []
-    for seg in script.segments:
-        if seg.role == "disclaimer":
-            continue
-        titled = seg.role in ("title", "heading")
-        for sentence in seg.sentences:
-            # Words the normaliser rewrote (ET → Eastern Time) never reach espeak-ng.
-            spoken = {w for w, _ in _words(sentence.spoken)}
-            words = [(w, first) for w, first in _words(sentence.text) if w in spoken]
-            sentences.append((titled, words))
-
-    lower_words = {w for _, words in sentences for w, _ in words if w[:1].islower()}
-    names: set[str] = set()
-    for titled, words in sentences:
-        for i, (word, first) in enumerate(words):
-            if not _is_capitalised(word):
-                continue
-            before_capital = i + 1 < len(words) and _is_capitalised(words[i + 1][0])
-            if _is_acronym(word) or (not titled and (not first or before_capital)):
-                names.add(word)
-
-    counts: collections.Counter[str] = collections.Counter()
-    for _, words in sentences:
-        counts.update(w for w, _ in words if w in names)
-    unknown = [(w, n) for w, n in counts.items() if not _known(w, lang, lower_words, lexicon)]
-    return sorted(unknown, key=lambda item: (-item[1], item[0]))
-
-
-def lexicon_show(word: str, lang: str = "en", lexicon: Lexicon | None = None) -> tuple[str, str]:
-    """The phonemes Piper gets for `word` after the normaliser, without and with the lexicon
-    (default: the bundled one for `lang`)."""
-    if lexicon is None:
-        lexicon = load_lexicon(lang)
-    spoken = to_spoken(word, lang)
-    without = espeak_dict.phonemize(spoken, lang)
-    return without, espeak_dict.phonemize(lexicon.apply(spoken), lang)
