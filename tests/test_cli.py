@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
+from narrate.audio.measure import decode, recognise, recogniser
 from narrate.config import DISCLAIMER
 from narrate.models import Clip
-from tests.audio_helpers import decode, parse_vtt, recognise, recogniser
+from tests.audio_helpers import parse_vtt
 
 SHORT = Path(__file__).parent / "fixtures" / "pages" / "short-article.html"
 

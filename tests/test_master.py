@@ -15,17 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from narrate.audio import master
+from narrate.audio.measure import decode, measure_file
 from narrate.errors import AudioError
 from narrate.models import Clip, Delivery, Timeline, Word
-from tests.audio_helpers import (
-    RATE,
-    decode,
-    deliveries,
-    measure_file,
-    script_of,
-    speak,
-    tone,
-)
+from tests.audio_helpers import RATE, deliveries, script_of, speak, tone
 
 LEAD = round(master.LEAD_IN_MS * RATE / 1000)
 TAIL = round(master.TAIL_MS * RATE / 1000)

@@ -11,8 +11,9 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
 from narrate import pipeline
+from narrate.audio.measure import measure_file
 from narrate.models import Episode
-from tests.audio_helpers import measure_file, parse_vtt, probe
+from tests.audio_helpers import parse_vtt, probe
 
 SECTIONS = ["Why It Matters", "What To Know", "What People Are Saying", "What Happens Next"]
 

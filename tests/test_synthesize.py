@@ -15,6 +15,7 @@ import pytest
 from narrate import workers
 from narrate.audio import voices
 from narrate.audio.cache import ClipCache
+from narrate.audio.measure import median_f0, recognise, recogniser, word_errors
 from narrate.audio.synthesize import (
     Engine,
     Job,
@@ -27,7 +28,6 @@ from narrate.audio.synthesize import (
 )
 from narrate.errors import SynthesisError, VoiceError
 from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
-from tests.audio_helpers import median_f0, recognise, recogniser, word_errors
 
 LONG = " ".join(
     [
