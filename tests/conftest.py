@@ -1,19 +1,18 @@
-"""Shared fixtures: an isolated clip cache and a real HTTP server on 127.0.0.1."""
+"""Shared fixtures: an isolated clip cache, the sample article, and real HTTP(S) servers."""
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "zelensky-gauntlet.html"
-
-Handler = Callable[[BaseHTTPRequestHandler], None]
+from tests.feed_helpers import Site
+from tests.http_server import Server, serve
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -29,61 +28,54 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["NARRATE_CACHE_DIR"] = old
 
 
-@dataclass
-class Server:
-    """Routes are plain data (status, headers, body) or a handler function for odd behaviour."""
-
-    base: str
-    routes: dict[str, tuple[int, dict[str, str], bytes] | Handler] = field(default_factory=dict)
-    hits: list[str] = field(default_factory=list)
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def page(
-        self,
-        path: str,
-        body: str | bytes,
-        ctype: str = "text/html; charset=utf-8",
-        status: int = 200,
-        **headers: str,
-    ) -> str:
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        self.routes[path] = (status, {"Content-Type": ctype, **headers}, data)
-        return self.url(path)
+@pytest.fixture(scope="session")
+def sample() -> Path:
+    """The sample article; its goldens sit beside it (.script.txt, .spoken.txt)."""
+    return Path(__file__).resolve().parents[1] / "samples" / "zelensky-gauntlet.html"
 
 
 @pytest.fixture
-def http_server() -> Iterator[Server]:
-    """A real HTTP server on 127.0.0.1, on a free port, for the test's routes."""
-    server_state = Server(base="")
+def http_server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """A real HTTP server on a free port of 127.0.0.1 (parametrise indirectly with a host)."""
+    host = getattr(request, "param", "127.0.0.1")
+    with ExitStack() as stack:
+        try:
+            server = stack.enter_context(serve(host))
+        except OSError as exc:
+            if ":" not in host:
+                raise
+            pytest.skip(f"no IPv6 loopback here: {exc}")
+        yield server
 
-    class RequestHandler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            server_state.hits.append(self.path)
-            route = server_state.routes.get(self.path)
-            if route is None:
-                self.send_error(404)
-                return
-            if callable(route):
-                route(self)
-                return
-            status, headers, body = route
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
 
-        def log_message(self, *args: object) -> None:
-            pass
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
+    if not shutil.which("openssl"):
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "ec"),
+            *("-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=test"),
+            *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-    httpd.daemon_threads = True
-    server_state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server_state
-    httpd.shutdown()
-    httpd.server_close()
+
+@pytest.fixture
+def https_server(certificate: tuple[Path, Path]) -> Iterator[Server]:
+    """The same server over TLS with the test certificate (trusted only if a test says so)."""
+    with serve(tls=certificate) as server:
+        yield server
+
+
+@pytest.fixture
+def site(http_server: Server) -> Site:
+    """A news site with pages and a feed on the test server."""
+    return Site(http_server)

@@ -6,197 +6,48 @@ tests so the session's clip cache keeps synthesis to a few seconds in all.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
 from html import escape
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import feedparser
 import pytest
 from click.testing import CliRunner
-from lxml import etree
 
 from narrate.cli.feed import feed as feed_command
-from narrate.config import AI_DISCLOSURE, DISCLAIMER, FetchLimits
+from narrate.config import DISCLAIMER
 from narrate.errors import ConfigError
-from narrate.feed import batch, podcast
+from narrate.feed import batch
 from narrate.feed import config as feed_settings
 from narrate.feed.state import LockedError, State, locked
+from tests.feed_helpers import (
+    ARTICLES,
+    BASE_URL,
+    LIMITS,
+    Post,
+    Published,
+    Site,
+    feed_config,
+    page,
+    read_feed,
+)
+from tests.http_server import Route
 
-NS = {"itunes": podcast.ITUNES, "podcast": podcast.PODCAST}
-LIMITS = FetchLimits(allow_private=True, timeout_s=5.0)
-BASE_URL = "https://pod.example/valley/"
 ROOT = Path(__file__).resolve().parents[1]
-
-ARTICLES = {
-    "bridge": (
-        "Bridge reopens after repairs",
-        [
-            "The old bridge opened again on Monday after two months of repairs.",
-            "Drivers said the trip to town is now ten minutes shorter.",
-        ],
-    ),
-    "river": (
-        "River levels rise in the valley",
-        [
-            "The river rose by two metres overnight after heavy rain.",
-            "Officials expect the water to fall again by the weekend.",
-        ],
-    ),
-    "school": (
-        "School opens a new library",
-        [
-            "The primary school opened its new library on Friday.",
-            "Pupils chose most of the first thousand books themselves.",
-        ],
-    ),
-    "market": (
-        "Farmers market moves to the square",
-        [
-            "The weekly farmers market will move to the town square in June.",
-            "Stall holders said the new site has more shade.",
-        ],
-    ),
-}
 CHANGED = "The river fell again on Thursday, sooner than officials expected."
 GALLERY = (
     "<html><head><title>Gallery</title></head><body><div><img src='a.jpg'></div></body></html>"
 )
 
 
-@dataclass
-class Post:
-    slug: str
-    title: str
-    paragraphs: list[str]
-    day: int
-    """Days after 1 May 2024; a higher day is newer."""
-    path: str = ""
-    content: str = ""
-    """content:encoded for the feed, when any."""
-    link: str = ""
-    """What the feed gives as the link, when not the page's URL."""
-
-    @property
-    def published(self) -> datetime:
-        return datetime(2024, 5, 1, 8, tzinfo=UTC) + timedelta(days=self.day)
-
-
-@dataclass
-class Site:
-    """A news site on 127.0.0.1: pages and a feed, served with ETags and conditional GET."""
-
-    server: object
-    posts: list[Post] = field(default_factory=list)
-    docs: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    build: int = 0
-
-    def url(self, path: str) -> str:
-        return self.server.url(path)  # type: ignore[attr-defined]
-
-    def serve(self, path: str, body: bytes | str, ctype: str = "text/html; charset=utf-8") -> str:
-        data = body.encode() if isinstance(body, str) else body
-        self.docs[path] = (ctype, data)
-
-        def handler(req: BaseHTTPRequestHandler) -> None:
-            kind, payload = self.docs[path]
-            etag = '"' + hashlib.sha1(payload).hexdigest()[:16] + '"'
-            if req.headers.get("If-None-Match") == etag:
-                req.send_response(304)
-                req.send_header("ETag", etag)
-                req.end_headers()
-                return
-            req.send_response(200)
-            req.send_header("Content-Type", kind)
-            req.send_header("ETag", etag)
-            req.send_header("Content-Length", str(len(payload)))
-            req.end_headers()
-            req.wfile.write(payload)
-
-        self.server.routes[path] = handler  # type: ignore[attr-defined]
-        return self.url(path)
-
-    def add(self, slug: str, day: int, key: str | None = None, **kw: object) -> Post:
-        title, paragraphs = ARTICLES[key or slug]
-        post = Post(slug, title, list(paragraphs), day, path=f"/news/{slug}.html", **kw)  # type: ignore[arg-type]
-        self.posts.append(post)
-        self.serve(post.path, page(post.title, post.paragraphs))
-        self.publish()
-        return post
-
-    def edit(self, slug: str, index: int, text: str) -> None:
-        post = next(p for p in self.posts if p.slug == slug)
-        post.paragraphs[index] = text
-        self.serve(post.path, page(post.title, post.paragraphs))
-        self.publish()
-
-    def publish(self) -> str:
-        """(Re)write the feed; lastBuildDate changes with every call, as a CMS's does."""
-        self.build += 1
-        items = "".join(
-            f"<item><title>{escape(p.title)}</title><link>{p.link or self.url(p.path)}</link>"
-            f"<guid isPermaLink='false'>tag:valley.example,2024:{p.slug}</guid>"
-            f"<pubDate>{format_datetime(p.published, usegmt=True)}</pubDate>"
-            f"<description>{escape(p.title)}: a short summary.</description>"
-            + (f"<content:encoded>{escape(p.content)}</content:encoded>" if p.content else "")
-            + "</item>"
-            for p in self.posts
-        )
-        rss = (
-            "<?xml version='1.0' encoding='utf-8'?>"
-            "<rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'>"
-            f"<channel><title>Valley News</title><link>{self.url('/')}</link>"
-            "<description>News from the valley.</description><language>en</language>"
-            f"<lastBuildDate>build {self.build}</lastBuildDate>{items}</channel></rss>"
-        )
-        return self.serve("/feed.xml", rss, "application/rss+xml; charset=utf-8")
-
-    @property
-    def feed_url(self) -> str:
-        return self.url("/feed.xml")
-
-
-def page(title: str, paragraphs: list[str]) -> str:
-    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}"
-        f"</title></head><body><article><h1>{escape(title)}</h1>{body}</article></body></html>"
-    )
-
-
-@pytest.fixture
-def site(http_server) -> Site:  # type: ignore[no-untyped-def]
-    return Site(http_server)
-
-
 def config(site: Site, out: Path, **kw: object) -> batch.BatchConfig:
     return feed_config(site.feed_url, out, **kw)
-
-
-def feed_config(feed_url: str, out: Path, **kw: object) -> batch.BatchConfig:
-    """The batch settings the tests share: one feed, loopback allowed, no disclaimer."""
-    values: dict[str, object] = {
-        "feeds": (feed_url,),
-        "out": out,
-        "base_url": BASE_URL,
-        "disclaimer": None,
-        "workers": 1,
-        "limits": LIMITS,
-        "owner_email": "ann@valley.example",
-    }
-    values.update(kw)
-    return batch.BatchConfig(**values)  # type: ignore[arg-type]
 
 
 def guid(post: Post) -> str:
@@ -205,76 +56,6 @@ def guid(post: Post) -> str:
 
 def outcomes(summary: batch.RunSummary) -> dict[str, str]:
     return {i.title: i.outcome for i in (*summary.items, *summary.failed_earlier)}
-
-
-@dataclass(frozen=True)
-class Published:
-    guid: str
-    title: str
-    audio: str
-    length: int
-    transcript: str
-    chapters: str
-
-
-def read_feed(out: Path) -> list[Published]:
-    """The feed's items, checked against the tag rules and the files on disk."""
-    data = (out / "feed.xml").read_bytes()
-    parsed = feedparser.parse(io.BytesIO(data))
-    assert not parsed.bozo, parsed.get("bozo_exception")
-    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    ch = root.find("channel")
-    assert ch is not None
-    for path in (
-        "title",
-        "description",
-        "link",
-        "language",
-        "itunes:image/@href",
-        "itunes:category/@text",
-        "itunes:explicit",
-        "itunes:owner/itunes:name",
-        "itunes:owner/itunes:email",
-        "itunes:author",
-        "podcast:guid",
-        "podcast:locked",
-    ):
-        assert ch.xpath(path, namespaces=NS), path
-    assert ch.xpath("string(podcast:guid)", namespaces=NS) == podcast.podcast_guid(
-        BASE_URL + "feed.xml"
-    )
-    assert ch.xpath("string(itunes:image/@href)", namespaces=NS) == BASE_URL + "cover.png"
-    assert podcast.png_size((out / "cover.png").read_bytes()) == (1400, 1400)
-    items = []
-    dates = []
-    for item in ch.findall("item"):
-
-        def x(path: str, item: etree._Element = item) -> str:
-            return str(item.xpath(f"string({path})", namespaces=NS))
-
-        audio = x("enclosure/@url")
-        assert audio.startswith(BASE_URL + "episodes/") and x("enclosure/@type") == "audio/mpeg"
-        rel = audio.removeprefix(BASE_URL)
-        length = int(x("enclosure/@length"))
-        assert (out / rel).stat().st_size == length
-        assert x("guid/@isPermaLink") == "false"
-        assert AI_DISCLOSURE in x("description")
-        assert int(x("itunes:duration")) > 0
-        assert x("link").startswith("http://127.0.0.1:")
-        transcript = x("podcast:transcript/@url").removeprefix(BASE_URL)
-        chapters = x("podcast:chapters/@url").removeprefix(BASE_URL)
-        assert x("podcast:transcript/@type") == "text/vtt"
-        assert x("podcast:transcript/@rel") == "captions"
-        assert x("podcast:chapters/@type") == "application/json+chapters"
-        assert (out / transcript).read_text().startswith("WEBVTT")
-        json.loads((out / chapters).read_text())
-        dates.append(parsedate_to_datetime(x("pubDate")))
-        items.append(Published(x("guid"), x("title"), rel, length, transcript, chapters))
-    assert dates == sorted(dates, reverse=True), "newest first"
-    files = {p.relative_to(out).as_posix() for p in (out / "episodes").iterdir()}
-    assert files == {f for i in items for f in (i.audio, i.transcript, i.chapters)}
-    assert not [p for p in out.rglob("*.part")]
-    return items
 
 
 # the acceptance scenario
@@ -368,7 +149,7 @@ def test_failures_stay_alone_and_retry_later(site: Site, tmp_path: Path) -> None
     short = site.add("gallery", 3, key="market")
     site.serve(short.path, GALLERY)  # no article and only a summary: skipped
     missing = site.add("missing", 4, key="river")
-    site.server.routes.pop(missing.path)  # type: ignore[attr-defined]
+    site.server.routes.pop(missing.path)
     binary = site.add("binary", 5, key="river")
     site.serve(binary.path, b"\x00\x01\x02\xff" * 64)
     slow = site.add("slow", 6, key="river")
@@ -376,20 +157,7 @@ def test_failures_stay_alone_and_retry_later(site: Site, tmp_path: Path) -> None
     bad.link = "http://127.0.0.1:99999/x"  # the feed lists a link with an impossible port
     site.publish()
 
-    def crawl(req: BaseHTTPRequestHandler) -> None:
-        req.send_response(200)
-        req.send_header("Content-Type", "text/html")
-        req.send_header("Content-Length", str(1 << 20))
-        req.end_headers()
-        try:
-            for _ in range(40):
-                req.wfile.write(b" " * 16384)
-                req.wfile.flush()
-                time.sleep(0.1)
-        except OSError:
-            pass
-
-    site.server.routes[slow.path] = crawl  # type: ignore[attr-defined]
+    site.server.drip(slow.path, 40, 16384, delay_s=0.1, length=1 << 20)
     cfg = config(site, tmp_path / "pod", limits=replace(LIMITS, timeout_s=1.0))
     now = datetime(2024, 6, 1, tzinfo=UTC)
     first = batch.run(cfg, now=now)
@@ -429,13 +197,7 @@ def test_failures_stay_alone_and_retry_later(site: Site, tmp_path: Path) -> None
 def test_transient_failures_back_off_then_quarantine(site: Site, tmp_path: Path) -> None:
     post = site.add("river", 1)
 
-    def busy(req: BaseHTTPRequestHandler) -> None:
-        req.send_response(429)
-        req.send_header("Retry-After", "120")
-        req.send_header("Content-Length", "0")
-        req.end_headers()
-
-    site.server.routes[post.path] = busy  # type: ignore[attr-defined]
+    site.server.page(post.path, b"", status=429, **{"Retry-After": "120"})
     cfg = config(site, tmp_path / "pod", max_attempts=2)
     now = datetime(2024, 6, 1, tzinfo=UTC)
     first = batch.run(cfg, now=now)
@@ -543,18 +305,9 @@ def test_kill_9_at_any_stage_then_rerun_gives_the_clean_feed(site: Site, tmp_pat
     for post in site.posts:
         body = page(post.title, post.paragraphs).encode()
 
-        def slow_page(req: BaseHTTPRequestHandler, body: bytes = body) -> None:
-            time.sleep(0.4)
-            try:
-                req.send_response(200)
-                req.send_header("Content-Type", "text/html; charset=utf-8")
-                req.send_header("Content-Length", str(len(body)))
-                req.end_headers()
-                req.wfile.write(body)
-            except OSError:
-                pass  # the client was killed
-
-        site.server.routes[post.path] = slow_page  # type: ignore[attr-defined]
+        site.server.routes[post.path] = Route(
+            body, headers={"Content-Type": "text/html; charset=utf-8"}, delay_s=0.4
+        )
 
     for stage in ("discovered", "part", "narrated", "published"):
         out = tmp_path / f"killed-at-{stage}"

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
+from narrate.audio.measure import decode, recognise, recogniser
 from narrate.config import DISCLAIMER
 from narrate.models import Clip
-from tests.audio_helpers import decode, parse_vtt, recognise, recogniser
-from tests.conftest import SAMPLE
+from tests.audio_helpers import parse_vtt
 
 SHORT = Path(__file__).parent / "fixtures" / "pages" / "short-article.html"
 
@@ -33,11 +33,11 @@ def narrate(*args: str, stdin: bytes | None = None, env: dict[str, str] | None =
     )
 
 
-def test_script_is_the_same_from_a_file_stdin_and_http(http_server) -> None:
-    html = SAMPLE.read_bytes()
+def test_script_is_the_same_from_a_file_stdin_and_http(http_server, sample: Path) -> None:
+    html = sample.read_bytes()
     url = http_server.page("/news/story.html", html)
     runs = [
-        narrate("script", str(SAMPLE), "--format", "json"),
+        narrate("script", str(sample), "--format", "json"),
         narrate("script", "-", "--format", "json", stdin=html),
         narrate("script", url, "--format", "json", "--allow-private"),
     ]
@@ -55,9 +55,9 @@ def test_script_is_the_same_from_a_file_stdin_and_http(http_server) -> None:
     assert (first["role"], first["text"]) == ("disclaimer", DISCLAIMER)
 
 
-def test_text_format_matches_the_golden_script() -> None:
-    run = narrate("script", str(SAMPLE))
-    golden = SAMPLE.with_suffix(".script.txt").read_text(encoding="utf-8")
+def test_text_format_matches_the_golden_script(sample: Path) -> None:
+    run = narrate("script", str(sample))
+    golden = sample.with_suffix(".script.txt").read_text(encoding="utf-8")
     assert run.returncode == 0 and run.stdout.decode() == golden
 
 
@@ -214,10 +214,10 @@ def test_say_voices_lexicon_and_cache_commands(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sigterm_removes_the_partial_output(tmp_path: Path) -> None:
+def test_sigterm_removes_the_partial_output(tmp_path: Path, sample: Path) -> None:
     out = tmp_path / "story.mp3"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "narrate", "-q", "article", str(SAMPLE), "-o", str(out)],
+        [sys.executable, "-m", "narrate", "-q", "article", str(sample), "-o", str(out)],
         stderr=subprocess.PIPE,
         env={**os.environ, "NARRATE_CACHE_DIR": str(tmp_path / "cold-cache")},
     )

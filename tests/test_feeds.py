@@ -6,7 +6,6 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from html import escape
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -233,20 +232,7 @@ def test_conditional_get_over_http(http_server) -> None:  # type: ignore[no-unty
     body = (FIXTURES / "rss2-minimal.rss").read_bytes()
     etag = '"' + hashlib.sha1(body).hexdigest() + '"'
 
-    def handler(req: BaseHTTPRequestHandler) -> None:
-        if req.headers.get("If-None-Match") == etag:
-            req.send_response(304)
-            req.send_header("ETag", etag)
-            req.end_headers()
-            return
-        req.send_response(200)
-        req.send_header("Content-Type", "application/rss+xml")
-        req.send_header("ETag", etag)
-        req.send_header("Content-Length", str(len(body)))
-        req.end_headers()
-        req.wfile.write(body)
-
-    http_server.routes["/feed"] = handler
+    http_server.page("/feed", body, "application/rss+xml", etag=etag)
     url = http_server.url("/feed")
     first = feeds.load(url, OPEN)
     assert first.status == "new" and first.etag == etag

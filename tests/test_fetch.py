@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import gzip
-import json
-import os
-import shutil
-import ssl
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 from narrate.article.fetch import blocked_address, decode, fetch, read_source
 from narrate.config import FetchLimits
 from narrate.errors import FetchError, InputError
+from tests.netns import NETNS_SERVER, run_in_netns
 
 OPEN = FetchLimits(allow_private=True, timeout_s=5.0)
 
@@ -116,27 +104,12 @@ def test_header_charset_wins_over_detection() -> None:
     assert decode("\ufeffsnow ☃".encode()) == "snow ☃"
 
 
-def _stream(chunks: int, size: int, delay: float = 0.0):
-    def handler(req: BaseHTTPRequestHandler) -> None:
-        req.send_response(200)
-        req.send_header("Content-Type", "text/html")
-        req.end_headers()
-        try:
-            for _ in range(chunks):
-                req.wfile.write(b"a" * size)
-                req.wfile.flush()
-                time.sleep(delay)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    return handler
-
-
 def test_body_without_length_is_capped(http_server) -> None:
-    http_server.routes["/big"] = _stream(50 * 16, 64 * 1024)  # 50 MB, no Content-Length
+    url = http_server.drip("/big", 50 * 16, 64 * 1024)  # 50 MB, no Content-Length
     with pytest.raises(FetchError) as err:
-        fetch(http_server.url("/big"), FetchLimits(allow_private=True, max_page_bytes=2_000_000))
+        fetch(url, FetchLimits(allow_private=True, max_page_bytes=2_000_000))
     assert err.value.reason == "too large"
+    assert not http_server.outcome("/big").complete
 
 
 def test_gzip_bomb_is_capped(http_server) -> None:
@@ -148,12 +121,13 @@ def test_gzip_bomb_is_capped(http_server) -> None:
 
 
 def test_slow_drip_times_out(http_server) -> None:
-    http_server.routes["/slow"] = _stream(100, 10, delay=0.2)
-    started = time.monotonic()
+    # 10 bytes every 0.2 s would take 20 s; each read is quick, so only the deadline stops it.
+    url = http_server.drip("/slow", 100, 10, delay_s=0.2)
     with pytest.raises(FetchError) as err:
-        fetch(http_server.url("/slow"), FetchLimits(allow_private=True, timeout_s=1.0))
-    assert err.value.reason == "timed out"
-    assert time.monotonic() - started < 5
+        fetch(url, FetchLimits(allow_private=True, timeout_s=1.0))
+    assert (err.value.reason, str(err.value)) == ("timed out", f"timed out reading {url}")
+    served = http_server.outcome("/slow")
+    assert not served.complete and served.sent < 100 * 10  # the client hung up mid-body
 
 
 def test_redirects_are_followed_and_bounded(http_server) -> None:
@@ -168,23 +142,11 @@ def test_redirects_are_followed_and_bounded(http_server) -> None:
 
 
 def test_conditional_get_returns_304(http_server) -> None:
-    def handler(req: BaseHTTPRequestHandler) -> None:
-        if req.headers.get("If-None-Match") == '"v1"':
-            req.send_response(304)
-            req.end_headers()
-            return
-        body = b"<rss/>"
-        req.send_response(200)
-        req.send_header("ETag", '"v1"')
-        req.send_header("Content-Type", "application/rss+xml")
-        req.send_header("Content-Length", str(len(body)))
-        req.end_headers()
-        req.wfile.write(body)
-
-    http_server.routes["/feed"] = handler
+    http_server.page("/feed", b"<rss/>", "application/rss+xml", etag='"v1"')
     first = fetch(http_server.url("/feed"), OPEN, kind="feed")
     assert first.etag == '"v1"'
     assert fetch(http_server.url("/feed"), OPEN, kind="feed", etag=first.etag).status == 304
+    assert [r.get("If-None-Match") for r in http_server.requests] == [None, '"v1"']
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/a", "file:///etc/passwd", "http:///nohost"])
@@ -224,86 +186,27 @@ def test_empty_page_is_a_transient_error(http_server) -> None:
 # TLS: a real HTTPS server on 127.0.0.1 with a certificate made for the test
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
-    if not shutil.which("openssl"):
-        pytest.skip("the openssl command is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            *(
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-            ),
-            *("-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=test"),
-            *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
-@contextmanager
-def https_server(
-    certificate: tuple[Path, Path], routes: dict[str, tuple[int, dict[str, str], bytes]]
-) -> Iterator[str]:
-    """Serve routes over TLS on 127.0.0.1; yields the base URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, headers, body = routes.get(self.path, (404, {}, b""))
-            self.send_response(status)
-            for key, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*certificate)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"https://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-def test_tls_certificates_are_verified(certificate, monkeypatch) -> None:
+def test_tls_certificates_are_verified(https_server, monkeypatch) -> None:
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    routes = {"/a": (200, {}, b"<p>secret</p>")}
-    with https_server(certificate, routes) as base, pytest.raises(FetchError) as err:
-        fetch(base + "/a", OPEN)
+    with pytest.raises(FetchError) as err:
+        fetch(https_server.page("/a", "<p>secret</p>"), OPEN)
     assert err.value.reason == "TLS error" and "CERTIFICATE_VERIFY_FAILED" in str(err.value)
+    assert https_server.hits == []
 
 
-def test_https_to_http_redirect_is_refused(certificate, monkeypatch, http_server) -> None:
+def test_https_to_http_redirect_is_refused(
+    certificate, https_server, monkeypatch, http_server
+) -> None:
     # OpenSSL's own SSL_CERT_FILE makes the test certificate trusted, as a user's CA bundle would.
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     plain = http_server.page("/plain", "<p>in the clear</p>")
-    routes = {
-        "/a": (200, {}, "<p>über TLS</p>".encode()),
-        "/same": (302, {"Location": "/a"}, b""),
-        "/down": (301, {"Location": plain}, b""),
-    }
-    with https_server(certificate, routes) as base:
-        assert "über TLS" in fetch(base + "/a", OPEN).text
-        assert fetch(base + "/same", OPEN).url == base + "/a"
-        with pytest.raises(FetchError) as err:
-            fetch(base + "/down", OPEN)
+    secure = https_server.page("/a", "<p>über TLS</p>")
+    https_server.page("/same", "", status=302, Location="/a")
+    https_server.page("/down", "", status=301, Location=plain)
+    assert "über TLS" in fetch(secure, OPEN).text
+    assert fetch(https_server.url("/same"), OPEN).url == secure
+    with pytest.raises(FetchError) as err:
+        fetch(https_server.url("/down"), OPEN)
     assert err.value.reason == "insecure redirect"
     assert http_server.hits == []  # refused before connecting
 
@@ -312,75 +215,13 @@ def test_https_to_http_redirect_is_refused(certificate, monkeypatch, http_server
 # a network namespace of its own where 8.8.8.8 is a local address (root only; skipped elsewhere).
 
 
-@functools.cache
-def netns_available() -> bool:
-    """True when this process may create a network namespace (root with unshare and ip)."""
-    if os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")):
-        return False
-    probe = subprocess.run(["unshare", "--net", "ip", "link", "set", "lo", "up"], check=False)
-    return probe.returncode == 0
-
-
-PUBLIC = "8.8.8.8"
-"""A global address that the namespace gives its loopback interface."""
-
-
-def run_in_netns(code: str, *args: str, timeout: float = 120) -> dict:
-    """Run Python `code` in a new network namespace where PUBLIC is local; its last line as JSON."""
-    if not netns_available():
-        pytest.skip("needs root and `unshare --net` to give a public address to a test server")
-    setup = (
-        "import subprocess\n"
-        "subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)\n"
-        f"subprocess.run(['ip', 'addr', 'add', '{PUBLIC}/32', 'dev', 'lo'], check=True)\n"
-    )
-    run = subprocess.run(
-        ["unshare", "--net", sys.executable, "-c", setup + code, *args],
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert run.returncode == 0, run.stderr.decode()
-    return json.loads(run.stdout.decode().splitlines()[-1])
-
-
-NETNS_SERVER = """
-import json, sys, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-ROUTES = {}
-HITS = []
-
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        HITS.append(self.path)
-        status, headers, body = ROUTES.get(self.path, (404, {}, b""))
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-httpd = ThreadingHTTPServer(("0.0.0.0", 0), Handler)
-PORT = httpd.server_address[1]
-BASE = f"http://8.8.8.8:{PORT}"
-threading.Thread(target=httpd.serve_forever, daemon=True).start()
-"""
-
-
 GUARD_PROBE = """
 from narrate.config import FetchLimits
 from narrate.errors import FetchError
 from narrate.article.fetch import fetch
 
-page = (200, {"Content-Type": "text/html"}, b"<p>here</p>")
-ROUTES["/secret"] = page
-ROUTES["/public"] = page
+SERVER.page("/secret", "<p>here</p>")
+SERVER.page("/public", "<p>here</p>")
 targets = {
     "public": BASE + "/public",
     "loopback": f"http://127.0.0.1:{PORT}/secret",
@@ -390,15 +231,15 @@ targets = {
     "private": f"http://10.0.0.1:{PORT}/secret",
     "two-hops": BASE + "/hop-to-loopback",
 }
-ROUTES["/hop-to-loopback"] = (302, {"Location": targets["loopback"]}, b"")
+SERVER.page("/hop-to-loopback", "", status=302, Location=targets["loopback"])
 results = {}
 for name, target in targets.items():
-    ROUTES[f"/go/{name}"] = (302, {"Location": target}, b"")
+    SERVER.page(f"/go/{name}", "", status=302, Location=target)
     try:
         results[name] = fetch(f"{BASE}/go/{name}", FetchLimits(timeout_s=5)).url
     except FetchError as exc:
         results[name] = exc.reason
-print(json.dumps({"results": results, "hits": HITS}))
+print(json.dumps({"results": results, "hits": SERVER.hits}))
 """
 
 
@@ -419,41 +260,12 @@ def test_limits_come_from_the_environment(monkeypatch) -> None:
     assert limits.allow_private
 
 
-def test_ipv6_literal_gets_a_bracketed_host_header() -> None:
-    import socket
-    import threading
-    from http.server import HTTPServer
-
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.headers["Host"])
-            body = b"<p>six</p>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    class V6Server(HTTPServer):
-        address_family = socket.AF_INET6
-
-    try:
-        server = V6Server(("::1", 0), Handler)
-    except OSError:
-        pytest.skip("no IPv6 loopback here")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        port = server.server_address[1]
-        assert "six" in fetch(f"http://[::1]:{port}/", OPEN).text
-        assert seen == [f"[::1]:{port}"]
-    finally:
-        server.shutdown()
-        server.server_close()
+@pytest.mark.parametrize("http_server", ["::1"], indirect=True)
+def test_ipv6_literal_gets_a_bracketed_host_header(http_server) -> None:
+    url = http_server.page("/", "<p>six</p>")
+    assert url.startswith("http://[::1]:")
+    assert "six" in fetch(url, OPEN).text
+    assert [r["Host"] for r in http_server.requests] == [url.removeprefix("http://").rstrip("/")]
 
 
 @pytest.mark.parametrize(

@@ -16,18 +16,11 @@ from hypothesis import strategies as st
 
 from narrate.audio import master
 from narrate.audio.cache import ClipCache, Mastered
+from narrate.audio.measure import decode, measure_file
 from narrate.errors import AudioError
 from narrate.files import atomic_path
 from narrate.models import Clip, Delivery, Timeline, Word
-from tests.audio_helpers import (
-    RATE,
-    decode,
-    deliveries,
-    measure_file,
-    script_of,
-    speak,
-    tone,
-)
+from tests.audio_helpers import RATE, deliveries, script_of, speak, tone
 
 LEAD = round(master.LEAD_IN_MS * RATE / 1000)
 TAIL = round(master.TAIL_MS * RATE / 1000)
@@ -157,9 +150,11 @@ def test_assemble_rejects_clips_that_do_not_fit(
         master.assemble(script, clips, deliveries())
 
 
-def test_assemble_rejects_a_script_with_no_sentences() -> None:
+@pytest.mark.parametrize("chapters", [1, 3])
+def test_assemble_rejects_a_script_with_no_sentences(chapters: int) -> None:
+    script = script_of(*[(f"Empty {i}", []) for i in range(chapters)])
     with pytest.raises(AudioError, match="no sentences"):
-        master.assemble(script_of(("Empty", [])), [], deliveries())
+        master.assemble(script, [], deliveries())
 
 
 @settings(max_examples=40, deadline=None)
@@ -168,7 +163,7 @@ def test_assemble_rejects_a_script_with_no_sentences() -> None:
         st.lists(st.lists(st.integers(80, 4000), min_size=1, max_size=3), max_size=3),
         min_size=1,
         max_size=4,
-    ).filter(any),  # a script with no sentence at all is refused, as tested above
+    ).filter(any),  # at least one sentence: the empty script is rejected, tested above
     pauses=st.lists(st.tuples(*[st.integers(0, 1500)] * 3), min_size=5, max_size=5),
 )
 def test_assemble_cues_and_chapters_tile_the_episode(

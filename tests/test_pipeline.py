@@ -11,17 +11,17 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
 from narrate import pipeline
+from narrate.audio.measure import measure_file
 from narrate.models import Episode
-from tests.audio_helpers import measure_file, parse_vtt, probe
-from tests.conftest import SAMPLE
+from tests.audio_helpers import parse_vtt, probe
 
 SECTIONS = ["Why It Matters", "What To Know", "What People Are Saying", "What Happens Next"]
 
 
 @pytest.fixture(scope="module")
-def sample_episode(tmp_path_factory: pytest.TempPathFactory) -> Episode:
+def sample_episode(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> Episode:
     out = tmp_path_factory.mktemp("sample") / "zelensky.mp3"
-    return pipeline.narrate_article(str(SAMPLE), out, pipeline.Options(cover=False))
+    return pipeline.narrate_article(str(sample), out, pipeline.Options(cover=False))
 
 
 @pytest.mark.slow
@@ -75,11 +75,11 @@ def test_nothing_is_left_beside_the_outputs(sample_episode: Episode) -> None:
     ]
 
 
-def test_what_the_voice_receives_matches_the_golden_script() -> None:
+def test_what_the_voice_receives_matches_the_golden_script(sample: Path) -> None:
     """The sample's spoken text, lexicon applied: a change to what is said reads as a diff."""
-    script = pipeline.load_script(str(SAMPLE), pipeline.Options())
+    script = pipeline.load_script(str(sample), pipeline.Options())
     lines = [f"{seg.role}: {seg.spoken}" for seg in script.segments]
-    golden = SAMPLE.with_suffix(".spoken.txt")
+    golden = sample.with_suffix(".spoken.txt")
     if os.environ.get("NARRATE_UPDATE_GOLDEN"):
         golden.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert "\n".join(lines) + "\n" == golden.read_text(encoding="utf-8")

@@ -222,7 +222,10 @@ def fetch(
                     )
                 url = nxt
                 continue
-            body = _read(resp, max_bytes, deadline, url)
+            try:
+                body = _read(resp, max_bytes, deadline, url)
+            finally:
+                resp.close()  # hang up at once, not when the error's traceback is freed
         except FetchError:
             raise
         except urllib3.exceptions.SSLError as exc:
