@@ -8,7 +8,7 @@ import pytest
 
 from narrate.article.cover import MAX_COVER_BYTES, Cover, fetch_cover, image_type
 from narrate.config import FetchLimits
-from tests.conftest import Server
+from tests.http_server import Server
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 LIMITS = FetchLimits(allow_private=True)
