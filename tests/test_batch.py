@@ -30,7 +30,7 @@ from lxml import etree
 from narrate.cli.feed import feed as feed_command
 from narrate.config import AI_DISCLOSURE, DISCLAIMER, FetchLimits
 from narrate.errors import ConfigError
-from narrate.feed import batch, podcast
+from narrate.feed import batch, items, podcast
 from narrate.feed import config as feed_settings
 from narrate.feed.state import LockedError, State, locked
 
@@ -699,5 +699,5 @@ def test_content_hash_follows_the_spoken_text_only() -> None:
         seg = Segment("narration", (Sentence(text, spoken),))
         return Script("T", (Chapter("T", (seg,)),))
 
-    assert batch.content_hash(script("a")) == batch.content_hash(script("a", text="<b>x</b>"))
-    assert batch.content_hash(script("a")) != batch.content_hash(script("b"))
+    assert items.content_hash(script("a")) == items.content_hash(script("a", text="<b>x</b>"))
+    assert items.content_hash(script("a")) != items.content_hash(script("b"))

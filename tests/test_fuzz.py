@@ -24,8 +24,9 @@ from narrate.article import extract
 from narrate.article.fetch import decode
 from narrate.audio import ffmpeg, tag
 from narrate.errors import NarrateError
-from narrate.feed import batch, podcast
+from narrate.feed import podcast
 from narrate.feed import read as feeds
+from narrate.feed.items import EPISODES
 from narrate.models import ChapterMark, Page
 from narrate.speech.clean import clean
 from tests.audio_helpers import script_of
@@ -76,7 +77,7 @@ def mutated(draw: st.DrawFn, files: list[Path]) -> bytes:
 @given(st.lists(st.tuples(hostile, st.text()), min_size=2, max_size=8, unique_by=lambda t: t[1]))
 def test_episode_files_stay_in_the_folder_and_are_unique(items: list[tuple[str, str]]) -> None:
     out = Path("/srv/podcast")
-    folder = out / batch.EPISODES
+    folder = out / EPISODES
     paths = [folder / f"{podcast.episode_stem(title, guid, 'h')}.mp3" for title, guid in items]
     assert all(p.resolve().parent == folder for p in paths)
     assert len(set(paths)) == len(paths)
