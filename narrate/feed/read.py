@@ -58,11 +58,6 @@ class Entry:
     published: datetime | None = None
     """Publication (else update) time, UTC."""
 
-    @property
-    def content_text(self) -> str:
-        """The fullest body as plain text, to judge whether it can stand in for the page."""
-        return html_to_text(self.content_html)
-
 
 @dataclass(frozen=True)
 class Feed:

@@ -24,7 +24,6 @@ from narrate.errors import NarrateError
 log = logging.getLogger(__name__)
 
 Status = Literal["discovered", "narrated", "published", "failed", "skipped"]
-STATUSES: tuple[Status, ...] = ("discovered", "narrated", "published", "failed", "skipped")
 
 DB_NAME = "state.db"
 LOCK_NAME = ".narrate.lock"
@@ -148,10 +147,6 @@ class Item:
     def files(self) -> tuple[str, ...]:
         """The episode's files, relative to the output folder."""
         return tuple(f for f in (self.audio, self.transcript, self.chapters) if f)
-
-    @property
-    def published_dt(self) -> datetime | None:
-        return datetime.fromisoformat(self.published) if self.published else None
 
 
 _ITEM_COLUMNS = tuple(f.name for f in fields(Item))
@@ -364,13 +359,6 @@ class State:
         ):
             found.update(v for v in row if v)
         return found
-
-    def counts(self) -> dict[str, int]:
-        """How many items are in each status."""
-        out = dict.fromkeys(STATUSES, 0)
-        for status, n in self.db.execute("SELECT status, COUNT(*) FROM items GROUP BY status"):
-            out[status] = n
-        return out
 
 
 def _item(row: sqlite3.Row) -> Item:
