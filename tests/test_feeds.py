@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler
@@ -227,6 +228,17 @@ def test_bad_opml(data: bytes, message: str) -> None:
 def test_missing_file_says_what_to_give() -> None:
     with pytest.raises(InputError, match="no such feed file"):
         feeds.load("/nonexistent/feed.xml", OPEN)
+
+
+def test_a_feed_file_is_read_up_to_the_feed_cap(tmp_path: Path) -> None:
+    data = (FIXTURES / "rss2-minimal.rss").read_bytes()
+    path = tmp_path / "feed.rss"
+    path.write_bytes(data)
+    exact = replace(OPEN, max_feed_bytes=len(data))
+    feed = feeds.load(str(path), exact).feed
+    assert feed is not None and feed.entries
+    with pytest.raises(InputError, match=f"is larger than {len(data) - 1} bytes"):
+        feeds.load(str(path), replace(exact, max_feed_bytes=len(data) - 1))
 
 
 def test_conditional_get_over_http(http_server) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
-from narrate.article.fetch import decode, fetch
+from narrate.article.fetch import decode, fetch, read_file
 from narrate.config import FetchLimits
 from narrate.errors import InputError
 from narrate.speech.clean import clean
@@ -184,19 +184,8 @@ def _read(
             resp.etag or etag,
             resp.last_modified or last_modified,
         )
-    path = Path(source)
-    if not path.is_file():
-        raise InputError(
-            f"no such feed file: {source} (give a feed URL, a feed file or an OPML file)"
-        )
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(limits.max_feed_bytes + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {source}: {exc.strerror}") from exc
-    if len(data) > limits.max_feed_bytes:
-        raise InputError(f"{source} is larger than {limits.max_feed_bytes} bytes")
-    return _Raw("new", data)
+    missing = f"no such feed file: {source} (give a feed URL, a feed file or an OPML file)"
+    return _Raw("new", read_file(source, limits.max_feed_bytes, missing))
 
 
 def load(
