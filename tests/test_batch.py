@@ -426,27 +426,39 @@ def test_failures_stay_alone_and_retry_later(site: Site, tmp_path: Path) -> None
     assert len(read_feed(cfg.out)) == 3
 
 
-def test_transient_failures_back_off_then_quarantine(site: Site, tmp_path: Path) -> None:
+NOW = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "retry_at"),
+    [
+        ("120", NOW + timedelta(seconds=120)),  # delta-seconds
+        ("Sat, 01 Jun 2024 02:00:00 GMT", datetime(2024, 6, 1, 2, tzinfo=UTC)),  # an HTTP date
+        (None, NOW + timedelta(minutes=10)),  # no Retry-After: the first backoff step
+    ],
+)
+def test_transient_failures_back_off_then_quarantine(
+    site: Site, tmp_path: Path, header: str | None, retry_at: datetime
+) -> None:
     post = site.add("river", 1)
 
     def busy(req: BaseHTTPRequestHandler) -> None:
         req.send_response(429)
-        req.send_header("Retry-After", "120")
+        if header is not None:
+            req.send_header("Retry-After", header)
         req.send_header("Content-Length", "0")
         req.end_headers()
 
     site.server.routes[post.path] = busy  # type: ignore[attr-defined]
     cfg = config(site, tmp_path / "pod", max_attempts=2)
-    now = datetime(2024, 6, 1, tzinfo=UTC)
+    now = NOW
     first = batch.run(cfg, now=now)
     assert [i.outcome for i in first.items] == ["failed"] and first.exit_code == 1
     assert "HTTP 429" in first.items[0].detail
     with State.open(cfg.out) as db:
         item = db.items()[0]
     assert item.transient and item.attempts == 1 and item.next_retry is not None
-    retry_at = datetime.fromisoformat(item.next_retry)
-    # Retry-After wins over the 10-minute backoff once fetch reports it; else the backoff.
-    assert retry_at in (now + timedelta(seconds=120), now + timedelta(minutes=10))
+    assert datetime.fromisoformat(item.next_retry) == retry_at
 
     waiting = batch.run(cfg, now=now + timedelta(seconds=30))
     assert [i.outcome for i in waiting.items] == ["waiting"] and waiting.exit_code == 1

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
 from urllib.parse import urljoin, urlsplit
@@ -103,8 +104,8 @@ def _browser_codec(name: str) -> str:
     return "cp1252" if name.lower() in ("iso-8859-1", "latin-1", "latin1", "us-ascii") else name
 
 
-def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+def retry_after(value: str | None) -> float | datetime | None:
+    """A Retry-After header as given: seconds to wait (delta-seconds) or a UTC time (HTTP date)."""
     if not value:
         return None
     if value.strip().isdigit():
@@ -113,9 +114,8 @@ def retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    # The caller's clock turns either form into a retry time; a date without a zone is no date.
+    return when.astimezone(UTC) if when.tzinfo is not None else None
 
 
 def blocked_address(addr: str) -> bool:

@@ -244,7 +244,7 @@ def _fail(
     now: datetime,
     exc: BaseException,
     transient: bool,
-    retry_after: float | None = None,
+    retry_after: float | datetime | None = None,
 ) -> ItemOutcome:
     attempts = item.attempts + 1
     message = reason(exc)
@@ -261,10 +261,7 @@ def _fail(
     outcome: Outcome = "failed"
     next_retry = None
     if transient and attempts < config.max_attempts:
-        delay = min(config.retry_base_s * 2 ** (attempts - 1), config.retry_max_s)
-        if retry_after is not None:
-            delay = max(float(retry_after), 0.0)
-        next_retry = now_iso(now + timedelta(seconds=delay))
+        next_retry = now_iso(_retry_time(config, now, attempts, retry_after))
     elif transient:
         outcome = "quarantined"
         message = f"{message} (quarantined after {attempts} attempts)"
@@ -280,6 +277,18 @@ def _fail(
     log.warning("%s: %s", item.title, message)
     detail = f"{message}; retry {next_retry}" if next_retry else message
     return ItemOutcome(item.guid, item.title, outcome, detail)
+
+
+def _retry_time(
+    config: BatchConfig, now: datetime, attempts: int, retry_after: float | datetime | None
+) -> datetime:
+    """The server's Retry-After when it gave one (never before now), else exponential backoff."""
+    if isinstance(retry_after, datetime):
+        return max(retry_after, now)
+    if retry_after is not None:
+        return now + timedelta(seconds=max(retry_after, 0.0))
+    backoff = config.retry_base_s * 2 ** (attempts - 1)
+    return now + timedelta(seconds=min(backoff, config.retry_max_s))
 
 
 def reason(exc: BaseException) -> str:
