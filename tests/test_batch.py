@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -469,6 +470,33 @@ def test_transient_failures_back_off_then_quarantine(
     later = batch.run(cfg, now=now + timedelta(days=30))
     assert [i.outcome for i in later.items] == ["quarantined"] and later.exit_code == 1
     assert read_feed(cfg.out) == []
+
+
+def test_a_bug_inside_an_item_fails_it_for_good_with_its_reason(
+    site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    post = site.add("river", 1)
+    article = site.server.routes.pop(post.path)  # type: ignore[attr-defined]
+    cfg = config(site, tmp_path / "pod")
+    batch.run(cfg, now=NOW)  # the page is missing: the item is recorded and fails for good
+    # A title stored as bytes (a hand-edited database, another tool's write) reaches code that
+    # expects text: a real TypeError while naming the episode's files, nothing the network did.
+    with State.open(cfg.out) as db:
+        db.update(guid(post), status="discovered", title=b"River", attempts=0, last_error=None)
+    site.server.routes[post.path] = article  # type: ignore[attr-defined]
+    with caplog.at_level(logging.DEBUG, logger="narrate"):
+        second = batch.run(cfg, now=NOW)
+    [result] = second.items
+    assert result.outcome == "failed" and second.exit_code == 1
+    assert result.detail.startswith("unexpected TypeError: normalize() argument 2 must be str")
+    with State.open(cfg.out) as db:
+        row = db.item(guid(post))
+    assert row is not None and row.status == "failed"
+    assert not row.transient and row.next_retry is None  # permanent: no backoff, no retry
+    bug = [r for r in caplog.records if r.exc_info and r.exc_info[0] is TypeError]
+    assert bug and all(r.levelno == logging.DEBUG for r in bug)  # the traceback, for --debug
+    later = batch.run(cfg, now=NOW + timedelta(days=1))
+    assert later.items == () and [i.guid for i in later.failed_earlier] == [guid(post)]
 
 
 @pytest.mark.slow

@@ -189,8 +189,12 @@ def process(
         error = NarrateError(f"cannot write {where}: {exc.strerror or exc}")
         return _fail(db, item, config, now, error, True)
     except Exception as exc:
-        log.exception("unexpected error narrating %s", item.title)
-        return _fail(db, item, config, now, exc, True)
+        # A bug in narrate, not the network or the page: a retry would only repeat it.
+        log.debug("unexpected error narrating %s", item.title, exc_info=True)
+        error = NarrateError(
+            f"unexpected {type(exc).__name__}: {exc} (a bug in narrate; --debug logs the traceback)"
+        )
+        return _fail(db, item, config, now, error, False)
 
 
 def _script(
