@@ -546,6 +546,42 @@ def test_since_ignores_older_items_and_feed_errors_are_reported(site: Site, tmp_
     assert read_feed(cfg.out) == []
 
 
+def narrate_feed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "narrate", "feed", *args, "-q"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_feed_that_does_not_parse_fails_the_run_and_publishes_nothing(tmp_path: Path) -> None:
+    broken = '<?xml version="1.0"?>\n<rss><channel><item><title>x</item>\n'
+    (tmp_path / "bad.xml").write_text(broken)
+    run = narrate_feed(tmp_path, "bad.xml", "--out", "pod")
+    assert run.returncode == 1
+    assert run.stderr == "Error: bad.xml is not a readable feed: mismatched tag (line 2)\n"
+    assert not (tmp_path / "pod" / "feed.xml").exists()
+    run = narrate_feed(tmp_path, "bad.xml", "missing.xml", "--out", "pod")
+    assert run.returncode == 1 and run.stderr == (
+        "Error: none of the 2 feeds could be read; "
+        "first: bad.xml is not a readable feed: mismatched tag (line 2)\n"
+    )
+    assert not (tmp_path / "pod" / "feed.xml").exists()
+
+
+def test_a_leniently_read_feed_with_items_is_a_warning(tmp_path: Path) -> None:
+    unclosed = "<rss version='2.0'><channel><title>T</title><item><title>x</title><guid>1</guid>"
+    (tmp_path / "lenient.xml").write_text(unclosed)
+    run = narrate_feed(tmp_path, "lenient.xml", "--out", "pod")
+    assert run.returncode == 0, run.stderr
+    assert "not well-formed" in run.stderr and "read leniently" in run.stderr
+    assert "1 items; SAXParseException" in run.stdout
+    assert "skipped" in run.stdout and "no link, and the feed gives no text" in run.stdout
+    assert (tmp_path / "pod" / "feed.xml").is_file()
+
+
 # kill -9 at several points, then re-run
 
 

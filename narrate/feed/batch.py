@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from narrate.errors import ConfigError
+from narrate.errors import ConfigError, NarrateError
 from narrate.feed import read as feeds
 from narrate.feed.config import BatchConfig
 from narrate.feed.discover import FeedOutcome, discover
@@ -67,6 +67,12 @@ def run(
         if not sources:
             raise ConfigError("the OPML files list no feeds")
         feed_outcomes = [discover(db, source, config, now) for source in sources]
+        if all(f.status == "failed" for f in feed_outcomes):
+            # Nothing could be read: publishing now would only empty or repeat the podcast.
+            first = feed_outcomes[0].detail
+            if len(sources) == 1:
+                raise NarrateError(first)
+            raise NarrateError(f"none of the {len(sources)} feeds could be read; first: {first}")
         todo = work(db, sources, config, now)
         opts = options(config)
         outcomes: list[ItemOutcome] = []

@@ -38,7 +38,7 @@ def discover(db: State, source: str, config: BatchConfig, now: datetime) -> Feed
             last_modified=known.last_modified if known else None,
         )
     except NarrateError as exc:
-        log.warning("feed %s: %s", source, exc)
+        log.info("feed %s: %s", source, exc)  # reported in the summary, or as the Error
         return FeedOutcome(source, "failed", detail=reason(exc))
     if fetched.status == "unchanged" or fetched.feed is None:
         return FeedOutcome(source, "unchanged", detail="not modified")

@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from xml.sax import SAXParseException
 
 import feedparser
 
@@ -292,9 +293,14 @@ def parse_feed(
         root = re.search(rb"<([A-Za-z_][\w.:-]*)[\s>/]", re.sub(rb"<[?!][^>]*>", b"", data[:4096]))
         what = problem or (f"root element <{root.group(1).decode()}>" if root else "no XML element")
         raise InputError(f"{source}: not an RSS, Atom or JSON feed ({what})")
+    entries = tuple(_entries((_entry(e, base_url) for e in parsed.entries), source))
+    syntax = parsed.get("bozo_exception")
+    if not entries and isinstance(syntax, SAXParseException):
+        # Lenient parsing gave nothing: the document is broken, not an empty feed.
+        where = f"{syntax.getMessage()} (line {syntax.getLineNumber()})"
+        raise InputError(f"{source} is not a readable feed: {where}")
     if problem:
         log.warning("%s: not well-formed (%s); read leniently", source, problem)
-    entries = tuple(_entries((_entry(e, base_url) for e in parsed.entries), source))
     image = meta.get("image", {}).get("href") or meta.get("image", {}).get("url")
     return Feed(
         source=source,
