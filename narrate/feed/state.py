@@ -27,9 +27,9 @@ Status = Literal["discovered", "narrated", "published", "failed", "skipped"]
 
 DB_NAME = "state.db"
 LOCK_NAME = ".narrate.lock"
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: the first tables; this version kept its number in meta.schema_version.
+    """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -79,7 +79,12 @@ CREATE TABLE IF NOT EXISTS items (
     UNIQUE (feed_url, source_key)
 );
 CREATE INDEX IF NOT EXISTS items_status ON items (status);
-"""
+""",
+    # 2: the number moves to PRAGMA user_version, in the file header where SQLite tools see it.
+    "DELETE FROM meta WHERE key = 'schema_version'",
+)
+"""The schema's history: each entry upgrades the one before it, and none is ever edited."""
+SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 class LockedError(NarrateError):
@@ -196,16 +201,28 @@ class State:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         with self.transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.db.execute(statement)
-            version = self.get_meta("schema_version")
-            if version is None:
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
-            elif int(version) > SCHEMA_VERSION:
+            version = self._version()
+            if version > SCHEMA_VERSION:
                 raise NarrateError(
-                    f"{path} was written by a newer narrate (schema {version}); upgrade narrate"
+                    f"{path} was written by a newer narrate (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION}); upgrade narrate"
                 )
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                log.info("%s: upgrading the state to schema %d", path, number)
+                for statement in _MIGRATIONS[number - 1].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+            if version < SCHEMA_VERSION:
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _version(self) -> int:
+        """The schema this file was written by; 0 for a new, empty file."""
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        legacy = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+        if version == 0 and legacy:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+        return version
 
     @classmethod
     def open(cls, folder: Path) -> State:
