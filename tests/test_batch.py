@@ -31,9 +31,10 @@ from lxml import etree
 from narrate.cli.feed import feed as feed_command
 from narrate.config import AI_DISCLOSURE, DISCLAIMER, FetchLimits
 from narrate.errors import ConfigError
-from narrate.feed import batch, items, podcast
+from narrate.feed import batch, items, podcast, publish
 from narrate.feed import config as feed_settings
-from narrate.feed.state import LockedError, State, locked
+from narrate.feed.read import About
+from narrate.feed.state import FeedState, LockedError, State, locked
 
 NS = {"itunes": podcast.ITUNES, "podcast": podcast.PODCAST}
 LIMITS = FetchLimits(allow_private=True, timeout_s=5.0)
@@ -766,6 +767,36 @@ def test_bad_config(tmp_path: Path, toml: str, message: str) -> None:
     path.write_text(toml)
     with pytest.raises(ConfigError, match=message):
         feed_settings.load_config(path)
+
+
+def test_the_channel_takes_settings_then_the_only_feed_then_defaults(tmp_path: Path) -> None:
+    a, b = "https://a.example/feed", "https://b.example/feed"
+    said = About("Valley News", "https://valley.example/", "News from the valley.", "de", "Desk")
+    with State.open(tmp_path) as db:
+        db.save_feed(FeedState(a, about=said))
+        db.save_feed(FeedState(b, about=About("Hill Times")))
+
+        def show(sources: list[str], **settings: object) -> tuple[str, ...]:
+            ch = publish.channel(db, feed_config(a, tmp_path, **settings), sources)
+            return ch.title, ch.description, ch.link, ch.language, ch.author
+
+        assert show([a]) == (
+            "Valley News",
+            "News from the valley.",
+            "https://valley.example/",
+            "de",
+            "Desk",
+        )
+        mine = {"title": "Mine", "description": "Mine.", "link": "https://mine.example/"}
+        assert show([a], **mine, language="en", author="Me") == (
+            "Mine",
+            "Mine.",
+            "https://mine.example/",
+            "en",
+            "Me",
+        )
+        both = "Narrated: Valley News, Hill Times"
+        assert show([a, b]) == (both, f"Articles from {both}, read aloud.", BASE_URL, "en", both)
 
 
 def test_content_hash_follows_the_spoken_text_only() -> None:

@@ -79,7 +79,7 @@ def test_formats(
     name: str, kind: str, title: str, items: int, first_title: str, first_link: str
 ) -> None:
     feed = load(name)
-    assert (feed.kind, feed.title, len(feed.entries)) == (kind, title, items)
+    assert (feed.kind, feed.about.title, len(feed.entries)) == (kind, title, items)
     assert feed.entries[0].title == first_title
     assert feed.entries[0].link == first_link
     assert feed.warning is None

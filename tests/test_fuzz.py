@@ -130,7 +130,7 @@ def test_json_feed_text_is_cleaned_at_the_boundary(title: str, author: str) -> N
     data = json.dumps(doc).encode()  # \\u escapes: lone surrogates survive into the JSON
     feed = feeds.parse_feed(data, source="f.json")
     feed.entries[0].guid.encode("utf-8")  # kept as given (it is an identity), but storable
-    for text in (feed.title, feed.author or "", feed.entries[0].title):
+    for text in (feed.about.title or "", feed.about.author or "", feed.entries[0].title):
         text.encode("utf-8")  # no lone surrogates: storable in SQLite and files
         assert not any(ch in text for ch in "\x00\u202e\u2066\u200b")
 
@@ -159,13 +159,13 @@ def _parse_feed(data: bytes) -> None:
             text.encode("utf-8")
     data_out = podcast.render(
         podcast.Channel(
-            title=feed.title or "x",
+            title=feed.about.title or "x",
             description="d",
             link="https://x.example/",
             feed_url="https://x.example/feed.xml",
             image_url="https://x.example/c.png",
             language="en",
-            author=feed.author or "a",
+            author=feed.about.author or "a",
         ),
         [
             podcast.EpisodeEntry(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from narrate.errors import NarrateError
+from narrate.feed.read import About
 from narrate.feed.state import (
     SCHEMA_VERSION,
     FeedState,
@@ -112,9 +113,10 @@ def test_referenced_files(tmp_path: Path) -> None:
 def test_feed_validators(tmp_path: Path) -> None:
     with State.open(tmp_path) as db:
         assert db.feed("u") is None
-        db.save_feed(FeedState(url="u", etag='"1"', title="T"))
-        db.save_feed(FeedState(url="u", etag='"2"', last_modified="Mon", title="T2"))
-        assert db.feed("u") == FeedState(url="u", etag='"2"', last_modified="Mon", title="T2")
+        db.save_feed(FeedState(url="u", etag='"1"', about=About(title="T")))
+        said = About("T2", "https://e.com/", "News.", "en", "Ann", "https://e.com/logo.png")
+        db.save_feed(FeedState(url="u", etag='"2"', last_modified="Mon", about=said))
+        assert db.feed("u") == FeedState(url="u", etag='"2"', last_modified="Mon", about=said)
 
 
 def _write(folder: Path, sql: str) -> Path:
@@ -150,6 +152,14 @@ def test_a_schema_1_database_upgrades_with_nothing_lost(tmp_path: Path) -> None:
     )
     assert river is not None and river.transient and river.next_retry == "2024-06-01T08:20:00+00:00"
     assert feed is not None and feed.etag == '"abc123"'
+    assert feed.about == About(
+        "Valley News",
+        "https://valley.example/",
+        "News from the valley.",
+        "en",
+        "Valley Desk",
+        "https://valley.example/logo.png",
+    )
     after = _rows(path)
     assert after["items"] == before["items"] and after["feeds"] == before["feeds"]
     assert after["meta"] == [row for row in before["meta"] if row[0] != "schema_version"]

@@ -61,18 +61,7 @@ def discover(db: State, source: str, config: BatchConfig, now: datetime) -> Feed
                 )
                 db.update(item.guid, status="skipped", skip_reason=f"{why} in the feed")
         db.save_feed(
-            FeedState(
-                url=source,
-                etag=fetched.etag,
-                last_modified=fetched.last_modified,
-                title=feed.title,
-                link=feed.link,
-                description=feed.description,
-                language=feed.language,
-                author=feed.author,
-                image=feed.image,
-                checked_at=now_iso(now),
-            )
+            FeedState(source, fetched.etag, fetched.last_modified, feed.about, now_iso(now))
         )
     detail = feed.warning or ""
     return FeedOutcome(source, "new", len(feed.entries), detail)
@@ -86,20 +75,15 @@ def _wanted(entry: feeds.Entry, config: BatchConfig) -> bool:
 
 def _record(db: State, source: str, entry: feeds.Entry, now: datetime) -> Item | None:
     """Insert a new item, or refresh what the feed says about a known one."""
-    published = entry.published.isoformat(timespec="seconds") if entry.published else None
+    said = _said(entry)
     item = db.find(source, entry.key)
     if item is not None:
-        changes: dict[str, Any] = {}
-        fresh = {
-            "title": entry.title,
-            "link": entry.link,
-            "summary": entry.summary,
-            "content_html": entry.content_html,
-            "author": entry.author,
+        # An item the feed stops dating keeps the date it had.
+        changes: dict[str, Any] = {
+            k: v
+            for k, v in said.items()
+            if getattr(item, k) != v and (v is not None or k != "published")
         }
-        changes = {k: v for k, v in fresh.items() if getattr(item, k) != v}
-        if published and item.published != published:
-            changes["published"] = published
         if item.status == "published" and (item.last_error is None or item.transient):
             # A page that failed for good (gone, no article) is not fetched again: the
             # published episode stands as it is.
@@ -126,13 +110,20 @@ def _record(db: State, source: str, entry: feeds.Entry, now: datetime) -> Item |
             guid=guid,
             feed_url=source,
             source_key=entry.key,
-            title=entry.title or "Untitled",
             status="discovered",
             discovered_at=now_iso(now),
-            link=entry.link,
-            summary=entry.summary,
-            content_html=entry.content_html,
-            author=entry.author,
-            published=published,
+            **said,
         )
     )
+
+
+def _said(entry: feeds.Entry) -> dict[str, Any]:
+    """What the feed says about an item, as the item's columns: the one place they are mapped."""
+    return {
+        "title": entry.title or "Untitled",
+        "link": entry.link,
+        "summary": entry.summary,
+        "content_html": entry.content_html,
+        "author": entry.author,
+        "published": entry.published.isoformat(timespec="seconds") if entry.published else None,
+    }

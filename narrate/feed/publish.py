@@ -12,6 +12,7 @@ from narrate.errors import NarrateError
 from narrate.feed import podcast
 from narrate.feed.config import BatchConfig
 from narrate.feed.items import EPISODES, files_present
+from narrate.feed.read import About
 from narrate.feed.state import Item, State, now_iso
 from narrate.files import write_bytes_atomic
 
@@ -33,16 +34,14 @@ def _url(config: BatchConfig, rel: str) -> str:
 
 
 def channel(db: State, config: BatchConfig, sources: Sequence[str]) -> podcast.Channel:
-    """The channel: configured values first, then the (first) input feed's, then defaults."""
-    known = [f for f in (db.feed(s) for s in sources) if f is not None]
-    first = known[0] if len(known) == 1 else None
-    title = config.title or (first.title if first else None)
+    """The show, built only here: settings, then what the only input feed says, then defaults."""
+    said = [f.about for f in (db.feed(s) for s in sources) if f is not None]
+    only = said[0] if len(said) == 1 else About()  # several feeds: none speaks for the show
+    title = config.title or only.title
     if not title:
-        names = [f.title for f in known if f.title][:3]
+        names = [a.title for a in said if a.title][:3]
         title = "Narrated: " + ", ".join(names) if names else "Narrated articles"
-    description = config.description or (first.description if first else None)
-    description = (description or f"Articles from {title}, read aloud.").strip()
-    language = config.language or (first.language if first else None) or "en"
+    description = config.description or only.description or f"Articles from {title}, read aloud."
     feed_url = _url(config, FEED_FILE)
     guid = config.podcast_guid or db.get_meta("podcast_guid")
     if guid is None and config.base_url:
@@ -52,12 +51,12 @@ def channel(db: State, config: BatchConfig, sources: Sequence[str]) -> podcast.C
             db.set_meta("podcast_guid", guid)
     return podcast.Channel(
         title=title,
-        description=description,
-        link=config.link or (first.link if first else None) or base_url(config),
+        description=description.strip(),
+        link=config.link or only.link or base_url(config),
         feed_url=feed_url,
         image_url=config.image or _url(config, COVER_FILE),
-        language=language,
-        author=config.author or (first.author if first else None) or title,
+        language=config.language or only.language or "en",
+        author=config.author or only.author or title,
         owner_name=config.owner_name,
         owner_email=config.owner_email,
         category=podcast.check_category(config.category),

@@ -61,18 +61,26 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Feed:
-    """An input feed's channel and its items, in feed order."""
+class About:
+    """What an input feed says about itself; the state keeps it as read, the channel draws on it."""
 
-    source: str
-    """The URL or path it was read from."""
-    title: str
-    entries: tuple[Entry, ...]
+    title: str | None = None
     link: str | None = None
     description: str | None = None
+    """Plain text."""
     language: str | None = None
     author: str | None = None
     image: str | None = None
+
+
+@dataclass(frozen=True)
+class Feed:
+    """An input feed: what it says about itself and its items, in feed order."""
+
+    source: str
+    """The URL or path it was read from."""
+    about: About
+    entries: tuple[Entry, ...]
     kind: str = "rss"
     """`rss20`, `atom10`, `rss10`, `json`, … (feedparser's version names, or `json`)."""
     warning: str | None = None
@@ -302,15 +310,18 @@ def parse_feed(
     if problem:
         log.warning("%s: not well-formed (%s); read leniently", source, problem)
     image = meta.get("image", {}).get("href") or meta.get("image", {}).get("url")
-    return Feed(
-        source=source,
+    about = About(
         title=_clean(meta.get("title")) or _fallback_title(source),
-        entries=entries,
         link=meta.get("link") or None,
         description=html_to_text(meta.get("subtitle") or meta.get("description") or "") or None,
         language=(meta.get("language") or None),
         author=_clean(meta.get("author")) or None,
         image=image or None,
+    )
+    return Feed(
+        source=source,
+        about=about,
+        entries=entries,
         kind=version or "unknown",
         warning=problem,
     )
@@ -425,16 +436,18 @@ def _parse_json(data: bytes, source: str, base_url: str | None) -> Feed:
         date = _iso_date(_str(item.get("date_published")) or _str(item.get("date_modified")))
         return _make_entry(raw_id, link, title, summary, html or summary, _author(item), date)
 
-    authors = _author(doc)
-    return Feed(
-        source=source,
+    about = About(
         title=_clean(_str(doc.get("title"))) or _fallback_title(source),
-        entries=tuple(_entries((one(i) for i in items), source)),
         link=_str(doc.get("home_page_url")) or None,
         description=_clean(_str(doc.get("description"))) or None,
         language=_str(doc.get("language")) or None,
-        author=authors,
+        author=_author(doc),
         image=_str(doc.get("icon")) or None,
+    )
+    return Feed(
+        source=source,
+        about=about,
+        entries=tuple(_entries((one(i) for i in items), source)),
         kind="json",
     )
 
@@ -500,7 +513,7 @@ def _fallback_title(source: str) -> str:
 
 def describe(feed: Feed, limit: int = 5) -> Sequence[str]:
     """A few human-readable lines about a feed, for diagnostics and scripts/eval_feeds.py."""
-    lines = [f"{feed.kind}: {feed.title!r} — {len(feed.entries)} items"]
+    lines = [f"{feed.kind}: {feed.about.title!r} — {len(feed.entries)} items"]
     if feed.warning:
         lines.append(f"  warning: {feed.warning}")
     for entry in feed.entries[:limit]:

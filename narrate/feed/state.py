@@ -14,12 +14,13 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from narrate.errors import NarrateError
+from narrate.feed.read import About
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +99,8 @@ class FeedState:
     url: str
     etag: str | None = None
     last_modified: str | None = None
-    title: str | None = None
-    link: str | None = None
-    description: str | None = None
-    language: str | None = None
-    author: str | None = None
-    image: str | None = None
+    about: About = field(default_factory=About)
+    """What the feed said about itself, as read."""
     checked_at: str | None = None
 
 
@@ -283,11 +280,16 @@ class State:
     def feed(self, url: str) -> FeedState | None:
         """What is known of an input feed."""
         row = self.db.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
-        return FeedState(**dict(row)) if row else None
+        if row is None:
+            return None
+        values = dict(row)
+        about = About(**{f.name: values.pop(f.name) for f in fields(About)})
+        return FeedState(**values, about=about)
 
     def save_feed(self, feed: FeedState) -> None:
-        """Record a feed's validators and channel after a successful read."""
-        values = {f.name: getattr(feed, f.name) for f in fields(FeedState)}
+        """Record a feed's validators and what it says about itself, after a successful read."""
+        values = {f.name: getattr(feed, f.name) for f in fields(FeedState) if f.name != "about"}
+        values.update(asdict(feed.about))
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         updates = ", ".join(f"{c} = excluded.{c}" for c in values if c != "url")
