@@ -33,7 +33,7 @@ from narrate.config import AI_DISCLOSURE, DISCLAIMER, FetchLimits
 from narrate.errors import ConfigError
 from narrate.feed import batch, items, podcast, publish
 from narrate.feed import config as feed_settings
-from narrate.feed.read import About
+from narrate.feed.entry import About
 from narrate.feed.state import FeedState, LockedError, State, locked
 
 NS = {"itunes": podcast.ITUNES, "podcast": podcast.PODCAST}

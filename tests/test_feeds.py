@@ -16,13 +16,15 @@ from hypothesis import strategies as st
 
 from narrate.config import FetchLimits
 from narrate.errors import InputError
+from narrate.feed import opml
 from narrate.feed import read as feeds
+from narrate.feed.entry import Feed, canonical_url, html_to_text, is_url, url_guid
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 OPEN = FetchLimits(allow_private=True, timeout_s=5.0)
 
 
-def load(name: str) -> feeds.Feed:
+def load(name: str) -> Feed:
     feed = feeds.load(str(FIXTURES / name), OPEN).feed
     assert feed is not None
     return feed
@@ -89,7 +91,7 @@ def test_guid_comes_from_the_feed_else_from_the_canonical_url() -> None:
     rss = load("rss2-minimal.rss").entries[0]
     assert rss.guid == rss.key == "7bd204c6-1655-4c27-aeee-53f933c5395f"
     latin = load("rss092-latin1.rss").entries[0]
-    assert latin.guid == feeds.url_guid("http://www.oreilly.com/example/001.html")
+    assert latin.guid == url_guid("http://www.oreilly.com/example/001.html")
     assert latin.key == "http://www.oreilly.com/example/001.html"
 
 
@@ -102,7 +104,7 @@ def test_dates_are_utc() -> None:
 def test_content_encoded_is_the_fullest_body() -> None:
     entry = load("content-encoded.xml").entries[0]
     assert entry.content_html == "<p>Example content</p>"
-    assert feeds.html_to_text(entry.content_html) == "Example content"
+    assert html_to_text(entry.content_html) == "Example content"
     assert entry.link is None and entry.guid  # no link, no guid: still a stable identity
 
 
@@ -179,8 +181,8 @@ def test_json_feed_odd_items_are_skipped_not_fatal() -> None:
     ],
 )
 def test_canonical_url(url: str, canonical: str) -> None:
-    assert feeds.canonical_url(url) == canonical
-    assert feeds.url_guid(url) == feeds.url_guid(canonical)
+    assert canonical_url(url) == canonical
+    assert url_guid(url) == url_guid(canonical)
 
 
 @pytest.mark.parametrize(
@@ -193,7 +195,7 @@ def test_canonical_url(url: str, canonical: str) -> None:
     ],
 )
 def test_html_to_text(html: str, text: str) -> None:
-    assert feeds.html_to_text(html) == text
+    assert html_to_text(html) == text
 
 
 def test_opml_lists_feeds_relative_to_itself() -> None:
@@ -217,7 +219,7 @@ def test_opml_and_plain_feeds_mix_without_duplicates() -> None:
 )
 def test_bad_opml(data: bytes, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        feeds.parse_opml(data)
+        opml.parse(data)
 
 
 def test_missing_file_says_what_to_give() -> None:
@@ -296,4 +298,4 @@ def test_any_item_text_reads_or_fails_cleanly(title: str, description: str, link
         return
     for entry in feed.entries:
         assert entry.key and entry.guid
-        assert entry.link is None or feeds.is_url(entry.link)
+        assert entry.link is None or is_url(entry.link)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from narrate.errors import NarrateError
-from narrate.feed.read import About
+from narrate.feed.entry import About
 from narrate.feed.state import (
     SCHEMA_VERSION,
     FeedState,

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from narrate.errors import NarrateError
 from narrate.feed import read as feeds
 from narrate.feed.config import BatchConfig
+from narrate.feed.entry import Entry, canonical_url, url_guid
 from narrate.feed.items import reason
 from narrate.feed.state import FeedState, Item, State, now_iso
 
@@ -67,13 +68,13 @@ def discover(db: State, source: str, config: BatchConfig, now: datetime) -> Feed
     return FeedOutcome(source, "new", len(feed.entries), detail)
 
 
-def _wanted(entry: feeds.Entry, config: BatchConfig) -> bool:
+def _wanted(entry: Entry, config: BatchConfig) -> bool:
     if config.since is None or entry.published is None:
         return True
     return entry.published.date() >= config.since
 
 
-def _record(db: State, source: str, entry: feeds.Entry, now: datetime) -> Item | None:
+def _record(db: State, source: str, entry: Entry, now: datetime) -> Item | None:
     """Insert a new item, or refresh what the feed says about a known one."""
     said = _said(entry)
     item = db.find(source, entry.key)
@@ -94,15 +95,11 @@ def _record(db: State, source: str, entry: feeds.Entry, now: datetime) -> Item |
         # The same GUID from another feed (or reused): keep the first, unless the article differs.
         other = db.item(guid)
         assert other is not None
-        same = (
-            entry.link
-            and other.link
-            and feeds.canonical_url(entry.link) == feeds.canonical_url(other.link)
-        )
+        same = entry.link and other.link and canonical_url(entry.link) == canonical_url(other.link)
         if same or not entry.link:
             log.info("%s: item %s already known from %s", source, guid, other.feed_url)
             return None
-        guid = feeds.url_guid(entry.link)
+        guid = url_guid(entry.link)
         if db.item(guid) is not None:
             return None
     return db.discover(
@@ -117,7 +114,7 @@ def _record(db: State, source: str, entry: feeds.Entry, now: datetime) -> Item |
     )
 
 
-def _said(entry: feeds.Entry) -> dict[str, Any]:
+def _said(entry: Entry) -> dict[str, Any]:
     """What the feed says about an item, as the item's columns: the one place they are mapped."""
     return {
         "title": entry.title or "Untitled",

@@ -23,8 +23,8 @@ from narrate.errors import (
     VoiceError,
 )
 from narrate.feed import podcast
-from narrate.feed import read as feeds
 from narrate.feed.config import BatchConfig
+from narrate.feed.entry import html_to_text
 from narrate.feed.state import Item, State, now_iso
 from narrate.models import Script
 
@@ -216,7 +216,7 @@ def _script(
     try:
         script = pipeline.script_from_html(resp.text, resp.url, opts)
     except ExtractionError as exc:
-        if len(feeds.html_to_text(item.content_html)) < config.fallback_min_chars:
+        if len(html_to_text(item.content_html)) < config.fallback_min_chars:
             raise _Skip(
                 f"no article on the page ({exc}) and the feed's text is shorter than "
                 f"{config.fallback_min_chars} characters"
@@ -227,7 +227,7 @@ def _script(
 
 def _fallback(item: Item, opts: pipeline.Options, why: str) -> Script:
     """A script from the feed's own content:encoded/summary, when the page gives none."""
-    text = feeds.html_to_text(item.content_html)
+    text = html_to_text(item.content_html)
     if not text:
         raise _Skip(f"{why}, and the feed gives no text")
     title = escape(item.title)

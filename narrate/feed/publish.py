@@ -11,8 +11,8 @@ from urllib.parse import quote
 from narrate.errors import NarrateError
 from narrate.feed import podcast
 from narrate.feed.config import BatchConfig
+from narrate.feed.entry import About
 from narrate.feed.items import EPISODES, files_present
-from narrate.feed.read import About
 from narrate.feed.state import Item, State, now_iso
 from narrate.files import write_bytes_atomic
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from narrate.errors import NarrateError
-from narrate.feed.read import About
+from narrate.feed.entry import About
 
 log = logging.getLogger(__name__)
 
