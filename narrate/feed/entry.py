@@ -151,6 +151,7 @@ def make_entry(
     author: str | None,
     published: datetime | None,
 ) -> Entry:
+    """An Entry with its identity: the feed's guid/id, else the canonical link, else its text."""
     if raw_id:
         key, guid = raw_id, raw_id
     elif link:
@@ -172,6 +173,7 @@ def make_entry(
 
 
 def unique(entries: Iterable[Entry | None], source: str) -> Iterable[Entry]:
+    """The entries that are not None, each identity once (the first wins)."""
     seen: set[str] = set()
     for entry in entries:
         if entry is None:
@@ -184,15 +186,18 @@ def unique(entries: Iterable[Entry | None], source: str) -> Iterable[Entry]:
 
 
 def safe_str(value: Any) -> str:
+    """A string as storable text (lone surrogates replaced); anything else is ''."""
     # JSON's \\ud800 escapes give lone surrogates, which no file or database can store.
     return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else ""
 
 
 def clean_text(text: Any) -> str:
+    """A feed's title or name as clean plain text."""
     return clean(html_to_text(safe_str(text)))
 
 
 def absolute(link: str | None, base: str | None) -> str | None:
+    """The link made absolute against base; None when it still points nowhere."""
     if not link:
         return None
     link = link.strip()
@@ -203,6 +208,7 @@ def absolute(link: str | None, base: str | None) -> str | None:
 
 
 def fallback_title(source: str) -> str:
+    """A title for a feed that gives none: its host name, or its file name."""
     if is_url(source):
         return urlsplit(source).hostname or source
     return Path(source).stem

@@ -296,6 +296,7 @@ def _retry_time(
 
 
 def reason(exc: BaseException) -> str:
+    """An error as one line for the summary and the state: its short reason tag, then its text."""
     reason = getattr(exc, "reason", None)
     text = str(exc) or type(exc).__name__
     return f"{reason}: {text}" if reason and reason not in text else text
@@ -316,4 +317,5 @@ def _rel(out: Path, path: Path) -> str:
 
 
 def files_present(out: Path, item: Item) -> bool:
+    """True when the item has an episode and every one of its files is in the output folder."""
     return bool(item.files) and all((out / f).is_file() for f in item.files)

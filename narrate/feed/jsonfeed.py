@@ -26,6 +26,7 @@ from narrate.feed.entry import (
 
 
 def parse(data: bytes, source: str, base_url: str | None) -> Feed:
+    """A JSON Feed document; InputError when it is not one."""
     try:
         doc = json.loads(decode(data, "application/json"))
     except (json.JSONDecodeError, RecursionError) as exc:

@@ -10,6 +10,7 @@ from narrate.errors import InputError
 
 
 def sniff(path: str) -> bool:
+    """True when a local file starts like an OPML document."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(2048).lower()
