@@ -1,5 +1,9 @@
 """One error hierarchy; every message says what went wrong and what to do next."""
 
+from __future__ import annotations
+
+from datetime import datetime
+
 
 class NarrateError(Exception):
     """Base class: the CLI prints these as one line `Error: …` and exits non-zero."""
@@ -19,13 +23,13 @@ class FetchError(NarrateError):
         message: str,
         reason: str = "fetch failed",
         transient: bool = False,
-        retry_after: float | None = None,
+        retry_after: float | datetime | None = None,
     ):
         super().__init__(message)
         self.reason = reason
         self.transient = transient
         self.retry_after = retry_after
-        """Seconds the server asked us to wait (Retry-After), if it said."""
+        """What the server's Retry-After said: seconds to wait, or the UTC time to wait for."""
 
 
 class ExtractionError(NarrateError):

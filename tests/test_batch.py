@@ -6,6 +6,7 @@ tests so the session's clip cache keeps synthesis to a few seconds in all.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sqlite3
@@ -23,9 +24,10 @@ from click.testing import CliRunner
 from narrate.cli.feed import feed as feed_command
 from narrate.config import DISCLAIMER
 from narrate.errors import ConfigError
-from narrate.feed import batch
+from narrate.feed import batch, items, publish
 from narrate.feed import config as feed_settings
-from narrate.feed.state import LockedError, State, locked
+from narrate.feed.entry import About
+from narrate.feed.state import FeedState, LockedError, State, locked
 from tests.feed_helpers import (
     ARTICLES,
     BASE_URL,
@@ -194,21 +196,33 @@ def test_failures_stay_alone_and_retry_later(site: Site, tmp_path: Path) -> None
     assert len(read_feed(cfg.out)) == 3
 
 
-def test_transient_failures_back_off_then_quarantine(site: Site, tmp_path: Path) -> None:
+NOW = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "retry_at"),
+    [
+        ("120", NOW + timedelta(seconds=120)),  # delta-seconds
+        ("Sat, 01 Jun 2024 02:00:00 GMT", datetime(2024, 6, 1, 2, tzinfo=UTC)),  # an HTTP date
+        (None, NOW + timedelta(minutes=10)),  # no Retry-After: the first backoff step
+    ],
+)
+def test_transient_failures_back_off_then_quarantine(
+    site: Site, tmp_path: Path, header: str | None, retry_at: datetime
+) -> None:
     post = site.add("river", 1)
 
-    site.server.page(post.path, b"", status=429, **{"Retry-After": "120"})
+    retry = {"Retry-After": header} if header is not None else {}
+    site.server.page(post.path, b"", status=429, **retry)
     cfg = config(site, tmp_path / "pod", max_attempts=2)
-    now = datetime(2024, 6, 1, tzinfo=UTC)
+    now = NOW
     first = batch.run(cfg, now=now)
     assert [i.outcome for i in first.items] == ["failed"] and first.exit_code == 1
     assert "HTTP 429" in first.items[0].detail
     with State.open(cfg.out) as db:
         item = db.items()[0]
     assert item.transient and item.attempts == 1 and item.next_retry is not None
-    retry_at = datetime.fromisoformat(item.next_retry)
-    # Retry-After wins over the 10-minute backoff once fetch reports it; else the backoff.
-    assert retry_at in (now + timedelta(seconds=120), now + timedelta(minutes=10))
+    assert datetime.fromisoformat(item.next_retry) == retry_at
 
     waiting = batch.run(cfg, now=now + timedelta(seconds=30))
     assert [i.outcome for i in waiting.items] == ["waiting"] and waiting.exit_code == 1
@@ -219,6 +233,33 @@ def test_transient_failures_back_off_then_quarantine(site: Site, tmp_path: Path)
     later = batch.run(cfg, now=now + timedelta(days=30))
     assert [i.outcome for i in later.items] == ["quarantined"] and later.exit_code == 1
     assert read_feed(cfg.out) == []
+
+
+def test_a_bug_inside_an_item_fails_it_for_good_with_its_reason(
+    site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    post = site.add("river", 1)
+    article = site.server.routes.pop(post.path)  # type: ignore[attr-defined]
+    cfg = config(site, tmp_path / "pod")
+    batch.run(cfg, now=NOW)  # the page is missing: the item is recorded and fails for good
+    # A title stored as bytes (a hand-edited database, another tool's write) reaches code that
+    # expects text: a real TypeError while naming the episode's files, nothing the network did.
+    with State.open(cfg.out) as db:
+        db.update(guid(post), status="discovered", title=b"River", attempts=0, last_error=None)
+    site.server.routes[post.path] = article  # type: ignore[attr-defined]
+    with caplog.at_level(logging.DEBUG, logger="narrate"):
+        second = batch.run(cfg, now=NOW)
+    [result] = second.items
+    assert result.outcome == "failed" and second.exit_code == 1
+    assert result.detail.startswith("unexpected TypeError: normalize() argument 2 must be str")
+    with State.open(cfg.out) as db:
+        row = db.item(guid(post))
+    assert row is not None and row.status == "failed"
+    assert not row.transient and row.next_retry is None  # permanent: no backoff, no retry
+    bug = [r for r in caplog.records if r.exc_info and r.exc_info[0] is TypeError]
+    assert bug and all(r.levelno == logging.DEBUG for r in bug)  # the traceback, for --debug
+    later = batch.run(cfg, now=NOW + timedelta(days=1))
+    assert later.items == () and [i.guid for i in later.failed_earlier] == [guid(post)]
 
 
 @pytest.mark.slow
@@ -266,6 +307,42 @@ def test_since_ignores_older_items_and_feed_errors_are_reported(site: Site, tmp_
     assert "HTTP 404" in summary.feeds[1].detail
     assert summary.exit_code == 1
     assert read_feed(cfg.out) == []
+
+
+def narrate_feed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "narrate", "feed", *args, "-q"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_feed_that_does_not_parse_fails_the_run_and_publishes_nothing(tmp_path: Path) -> None:
+    broken = '<?xml version="1.0"?>\n<rss><channel><item><title>x</item>\n'
+    (tmp_path / "bad.xml").write_text(broken)
+    run = narrate_feed(tmp_path, "bad.xml", "--out", "pod")
+    assert run.returncode == 1
+    assert run.stderr == "Error: bad.xml is not a readable feed: mismatched tag (line 2)\n"
+    assert not (tmp_path / "pod" / "feed.xml").exists()
+    run = narrate_feed(tmp_path, "bad.xml", "missing.xml", "--out", "pod")
+    assert run.returncode == 1 and run.stderr == (
+        "Error: none of the 2 feeds could be read; "
+        "first: bad.xml is not a readable feed: mismatched tag (line 2)\n"
+    )
+    assert not (tmp_path / "pod" / "feed.xml").exists()
+
+
+def test_a_leniently_read_feed_with_items_is_a_warning(tmp_path: Path) -> None:
+    unclosed = "<rss version='2.0'><channel><title>T</title><item><title>x</title><guid>1</guid>"
+    (tmp_path / "lenient.xml").write_text(unclosed)
+    run = narrate_feed(tmp_path, "lenient.xml", "--out", "pod")
+    assert run.returncode == 0, run.stderr
+    assert "not well-formed" in run.stderr and "read leniently" in run.stderr
+    assert "1 items; SAXParseException" in run.stdout
+    assert "skipped" in run.stdout and "no link, and the feed gives no text" in run.stdout
+    assert (tmp_path / "pod" / "feed.xml").is_file()
 
 
 # kill -9 at several points, then re-run
@@ -445,6 +522,36 @@ def test_bad_config(tmp_path: Path, toml: str, message: str) -> None:
         feed_settings.load_config(path)
 
 
+def test_the_channel_takes_settings_then_the_only_feed_then_defaults(tmp_path: Path) -> None:
+    a, b = "https://a.example/feed", "https://b.example/feed"
+    said = About("Valley News", "https://valley.example/", "News from the valley.", "de", "Desk")
+    with State.open(tmp_path) as db:
+        db.save_feed(FeedState(a, about=said))
+        db.save_feed(FeedState(b, about=About("Hill Times")))
+
+        def show(sources: list[str], **settings: object) -> tuple[str, ...]:
+            ch = publish.channel(db, feed_config(a, tmp_path, **settings), sources)
+            return ch.title, ch.description, ch.link, ch.language, ch.author
+
+        assert show([a]) == (
+            "Valley News",
+            "News from the valley.",
+            "https://valley.example/",
+            "de",
+            "Desk",
+        )
+        mine = {"title": "Mine", "description": "Mine.", "link": "https://mine.example/"}
+        assert show([a], **mine, language="en", author="Me") == (
+            "Mine",
+            "Mine.",
+            "https://mine.example/",
+            "en",
+            "Me",
+        )
+        both = "Narrated: Valley News, Hill Times"
+        assert show([a, b]) == (both, f"Articles from {both}, read aloud.", BASE_URL, "en", both)
+
+
 def test_content_hash_follows_the_spoken_text_only() -> None:
     from narrate.models import Chapter, Script, Segment, Sentence
 
@@ -452,5 +559,5 @@ def test_content_hash_follows_the_spoken_text_only() -> None:
         seg = Segment("narration", (Sentence(text, spoken),))
         return Script("T", (Chapter("T", (seg,)),))
 
-    assert batch.content_hash(script("a")) == batch.content_hash(script("a", text="<b>x</b>"))
-    assert batch.content_hash(script("a")) != batch.content_hash(script("b"))
+    assert items.content_hash(script("a")) == items.content_hash(script("a", text="<b>x</b>"))
+    assert items.content_hash(script("a")) != items.content_hash(script("b"))

@@ -24,8 +24,9 @@ from narrate.article import extract
 from narrate.article.fetch import decode
 from narrate.audio import ffmpeg, tag
 from narrate.errors import NarrateError
-from narrate.feed import batch, podcast
+from narrate.feed import podcast
 from narrate.feed import read as feeds
+from narrate.feed.items import EPISODES
 from narrate.models import ChapterMark, Page
 from narrate.speech.clean import clean
 from tests.audio_helpers import script_of
@@ -76,7 +77,7 @@ def mutated(draw: st.DrawFn, files: list[Path]) -> bytes:
 @given(st.lists(st.tuples(hostile, st.text()), min_size=2, max_size=8, unique_by=lambda t: t[1]))
 def test_episode_files_stay_in_the_folder_and_are_unique(items: list[tuple[str, str]]) -> None:
     out = Path("/srv/podcast")
-    folder = out / batch.EPISODES
+    folder = out / EPISODES
     paths = [folder / f"{podcast.episode_stem(title, guid, 'h')}.mp3" for title, guid in items]
     assert all(p.resolve().parent == folder for p in paths)
     assert len(set(paths)) == len(paths)
@@ -129,7 +130,7 @@ def test_json_feed_text_is_cleaned_at_the_boundary(title: str, author: str) -> N
     data = json.dumps(doc).encode()  # \\u escapes: lone surrogates survive into the JSON
     feed = feeds.parse_feed(data, source="f.json")
     feed.entries[0].guid.encode("utf-8")  # kept as given (it is an identity), but storable
-    for text in (feed.title, feed.author or "", feed.entries[0].title):
+    for text in (feed.about.title or "", feed.about.author or "", feed.entries[0].title):
         text.encode("utf-8")  # no lone surrogates: storable in SQLite and files
         assert not any(ch in text for ch in "\x00\u202e\u2066\u200b")
 
@@ -158,13 +159,13 @@ def _parse_feed(data: bytes) -> None:
             text.encode("utf-8")
     data_out = podcast.render(
         podcast.Channel(
-            title=feed.title or "x",
+            title=feed.about.title or "x",
             description="d",
             link="https://x.example/",
             feed_url="https://x.example/feed.xml",
             image_url="https://x.example/c.png",
             language="en",
-            author=feed.author or "a",
+            author=feed.about.author or "a",
         ),
         [
             podcast.EpisodeEntry(

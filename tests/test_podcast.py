@@ -228,6 +228,10 @@ def test_cover_is_a_valid_square_png() -> None:
         pos += 12 + length
     raw = zlib.decompress(chunks[b"IDAT"])
     assert len(raw) == 1400 * (1 + 1400 * 3)
-    assert len({raw[1 + 700 * 3 * k : 4 + 700 * 3 * k] for k in range(2)}) >= 1
+    stride = 1 + 1400 * 3
+    middle = raw[700 * stride + 1 : 701 * stride]
+    pixels = {middle[x : x + 3] for x in range(0, len(middle), 3)}
+    assert len(pixels) == 3  # across the middle: background, disc and waveform bars
+    assert raw[1:4] in pixels and raw[1:4] != middle[700 * 3 : 700 * 3 + 3]  # corner ≠ centre
     assert podcast.cover_png("Valley News") == data
     assert podcast.cover_png("Other show") != data

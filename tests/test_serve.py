@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import re
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,3 +108,25 @@ def test_parse_range(header: str, span: tuple[int, int] | None) -> None:
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such folder"):
         make_server(tmp_path / "nope", 0)
+
+
+def test_serve_command_announces_the_feed_url_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "narrate", "serve", str(tmp_path), "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        url = re.search(r"at (http://127\.0\.0\.1:(\d+)/feed\.xml) \(Ctrl-C stops\)", line)
+        assert url, line
+        status, _, body = get(("127.0.0.1", int(url.group(2))), "/feed.xml")
+        assert (status, body) == (200, b"<rss/>")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        assert "Error" not in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()

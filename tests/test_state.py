@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from narrate.errors import NarrateError
-from narrate.feed.state import FeedState, Item, LockedError, State, locked, now_iso
+from narrate.feed.entry import About
+from narrate.feed.state import (
+    SCHEMA_VERSION,
+    FeedState,
+    Item,
+    LockedError,
+    State,
+    locked,
+    now_iso,
+)
+
+SCHEMA_1 = Path(__file__).parent / "fixtures" / "state-v1.sql"
+"""A state.db written by schema 1 (generated: see fixtures/LICENSES.md)."""
 
 
 def item(guid: str = "g1", **kw: object) -> Item:
@@ -30,7 +44,7 @@ def test_wal_and_busy_timeout(tmp_path: Path) -> None:
     with State.open(tmp_path) as db:
         assert db.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.db.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
-        assert db.get_meta("schema_version") == "1"
+        assert db.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_items_round_trip_and_survive_reopening(tmp_path: Path) -> None:
@@ -45,7 +59,6 @@ def test_items_round_trip_and_survive_reopening(tmp_path: Path) -> None:
         assert [i.guid for i in db.items()] == ["b", "a"]  # newest first
         assert [i.guid for i in db.items(["failed"])] == ["a"]
         assert db.items(feed_urls=["https://other"]) == []
-        assert db.counts()["failed"] == 1
 
 
 def test_guid_is_unique_and_update_checks_columns(tmp_path: Path) -> None:
@@ -100,15 +113,73 @@ def test_referenced_files(tmp_path: Path) -> None:
 def test_feed_validators(tmp_path: Path) -> None:
     with State.open(tmp_path) as db:
         assert db.feed("u") is None
-        db.save_feed(FeedState(url="u", etag='"1"', title="T"))
-        db.save_feed(FeedState(url="u", etag='"2"', last_modified="Mon", title="T2"))
-        assert db.feed("u") == FeedState(url="u", etag='"2"', last_modified="Mon", title="T2")
+        db.save_feed(FeedState(url="u", etag='"1"', about=About(title="T")))
+        said = About("T2", "https://e.com/", "News.", "en", "Ann", "https://e.com/logo.png")
+        db.save_feed(FeedState(url="u", etag='"2"', last_modified="Mon", about=said))
+        assert db.feed("u") == FeedState(url="u", etag='"2"', last_modified="Mon", about=said)
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    with State.open(tmp_path) as db, db.transaction():
-        db.set_meta("schema_version", "99")
-    with pytest.raises(NarrateError, match="newer narrate"):
+def _write(folder: Path, sql: str) -> Path:
+    path = folder / "state.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(sql)
+    return path
+
+
+def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    with closing(sqlite3.connect(path)) as conn:
+        return {
+            table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+            for table in ("meta", "feeds", "items")
+        }
+
+
+def test_a_schema_1_database_upgrades_with_nothing_lost(tmp_path: Path) -> None:
+    path = _write(tmp_path, SCHEMA_1.read_text())
+    before = _rows(path)
+    assert ("schema_version", "1") in before["meta"] and len(before["items"]) == 3
+    with State.open(tmp_path) as db:
+        assert db.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.get_meta("podcast_guid") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+        bridge = db.item("tag:valley.example,2024:bridge")
+        river = db.item("tag:valley.example,2024:river")
+        feed = db.feed("https://valley.example/feed.xml")
+    assert bridge is not None and bridge.status == "published" and bridge.duration_ms == 6020
+    assert bridge.files == (
+        "episodes/bridge-reopens-after-repairs-0123456789.mp3",
+        "episodes/bridge-reopens-after-repairs-0123456789.vtt",
+        "episodes/bridge-reopens-after-repairs-0123456789.chapters.json",
+    )
+    assert river is not None and river.transient and river.next_retry == "2024-06-01T08:20:00+00:00"
+    assert feed is not None and feed.etag == '"abc123"'
+    assert feed.about == About(
+        "Valley News",
+        "https://valley.example/",
+        "News from the valley.",
+        "en",
+        "Valley Desk",
+        "https://valley.example/logo.png",
+    )
+    after = _rows(path)
+    assert after["items"] == before["items"] and after["feeds"] == before["feeds"]
+    assert after["meta"] == [row for row in before["meta"] if row[0] != "schema_version"]
+    with State.open(tmp_path):  # an upgraded file opens as it is
+        pass
+    assert _rows(path) == after
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "PRAGMA user_version = 99",
+        # A schema-1 file kept its number in the meta table.
+        SCHEMA_1.read_text().replace("('schema_version','1')", "('schema_version','99')"),
+    ],
+)
+def test_newer_schema_is_refused(tmp_path: Path, sql: str) -> None:
+    _write(tmp_path, sql)
+    refused = rf"newer narrate \(schema 99, this one knows {SCHEMA_VERSION}\); upgrade narrate"
+    with pytest.raises(NarrateError, match=refused):
         State.open(tmp_path)
 
 

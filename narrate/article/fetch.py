@@ -14,8 +14,9 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
@@ -103,8 +104,8 @@ def _browser_codec(name: str) -> str:
     return "cp1252" if name.lower() in ("iso-8859-1", "latin-1", "latin1", "us-ascii") else name
 
 
-def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+def retry_after(value: str | None) -> float | datetime | None:
+    """A Retry-After header as given: seconds to wait (delta-seconds) or a UTC time (HTTP date)."""
     if not value:
         return None
     if value.strip().isdigit():
@@ -113,9 +114,8 @@ def retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    # The caller's clock turns either form into a retry time; a date without a zone is no date.
+    return when.astimezone(UTC) if when.tzinfo is not None else None
 
 
 def blocked_address(addr: str) -> bool:
@@ -286,18 +286,27 @@ def read_source(source: str, limits: FetchLimits) -> Page:
         resp = fetch(source, limits)
         return Page(html=resp.text, url=resp.url)
     if source == "-":
-        data = sys.stdin.buffer.read(limits.max_page_bytes + 1)
-        origin = "standard input"
+        data = _read_capped(sys.stdin.buffer, limits.max_page_bytes, "standard input")
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"no such file: {source}")
-        try:
-            with path.open("rb") as fh:
-                data = fh.read(limits.max_page_bytes + 1)
-        except OSError as exc:
-            raise InputError(f"cannot read {source}: {exc.strerror}") from exc
-        origin = source
-    if len(data) > limits.max_page_bytes:
-        raise InputError(f"{origin} is larger than {limits.max_page_bytes} bytes")
+        data = read_file(source, limits.max_page_bytes, f"no such file: {source}")
     return Page(html=decode(data))
+
+
+def read_file(source: str, max_bytes: int, missing: str) -> bytes:
+    """A local file's bytes; InputError `missing` when it is not a file, or when over max_bytes."""
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(missing)
+    try:
+        with path.open("rb") as fh:
+            return _read_capped(fh, max_bytes, source)
+    except OSError as exc:
+        raise InputError(f"cannot read {source}: {exc.strerror}") from exc
+
+
+def _read_capped(stream: BinaryIO, max_bytes: int, origin: str) -> bytes:
+    # One byte past the cap tells "exactly max_bytes" from "larger" without reading it all.
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(f"{origin} is larger than {max_bytes} bytes")
+    return data

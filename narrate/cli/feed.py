@@ -10,7 +10,7 @@ import click
 
 from narrate.cli.progress import bar as progress_bar
 from narrate.cli.progress import cut
-from narrate.web.serve import DEFAULT_PORT, HOST, make_server
+from narrate.web import serve as web
 
 if TYPE_CHECKING:
     from narrate.feed import batch
@@ -85,18 +85,14 @@ def feed(
 
 @click.command("serve")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=web.DEFAULT_PORT, show_default=True)
 def serve(folder: Path, port: int) -> None:
     """Serve FOLDER (a `narrate feed` output) on 127.0.0.1 with byte ranges."""
-    server = make_server(folder, port)
-    url = f"http://{HOST}:{server.server_address[1]}/feed.xml"
-    click.echo(f"Serving {folder} at {url} (Ctrl-C stops)", err=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving {folder} at {url} (Ctrl-C stops)", err=True)
+
+    web.serve(folder, port, ready)
 
 
 def render_summary(summary: batch.RunSummary) -> str:

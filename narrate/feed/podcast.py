@@ -19,11 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from pathlib import Path
 
 from narrate.config import AI_DISCLOSURE, VERSION
 from narrate.errors import ConfigError
-from narrate.files import write_bytes_atomic
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -243,11 +241,6 @@ def _item(ch: ET.Element, entry: EpisodeEntry, channel: Channel) -> None:
         _sub(item, _pc("transcript"), **attrs)
     if entry.chapters_url:
         _sub(item, _pc("chapters"), url=entry.chapters_url, type="application/json+chapters")
-
-
-def write(path: Path, channel: Channel, entries: Sequence[EpisodeEntry]) -> None:
-    """Render and write the feed atomically."""
-    write_bytes_atomic(path, render(channel, entries))
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -1,86 +1,44 @@
-"""Input feeds: RSS 0.9x/1.0/2.0, Atom and JSON Feed items, and OPML lists of feeds.
+"""Reading input feeds: a URL (conditionally) or a file; RSS 0.9x/1.0/2.0, Atom, JSON Feed, OPML.
 
-feedparser reads the XML formats (leniently: most broken feeds still yield their items); JSON Feed
-and OPML are read here with the standard library. Neither parser is ever given a URL.
+feedparser reads the XML formats here (leniently: most broken feeds still yield their items);
+jsonfeed.py and opml.py read theirs with the standard library. No parser is ever given a URL.
 """
 
 from __future__ import annotations
 
 import calendar
 import io
-import json
 import logging
 import re
-import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from html import escape
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from xml.sax import SAXParseException
 
 import feedparser
 
-from narrate.article.fetch import decode, fetch
+from narrate.article.fetch import fetch, read_file
 from narrate.config import FetchLimits
 from narrate.errors import InputError
-from narrate.speech.clean import clean
+from narrate.feed import jsonfeed, opml
+from narrate.feed.entry import (
+    About,
+    Entry,
+    Feed,
+    absolute,
+    clean_text,
+    fallback_title,
+    html_to_text,
+    is_url,
+    make_entry,
+    unique,
+)
 
 log = logging.getLogger(__name__)
 
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-_TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$", re.I)
-_SPACE = re.compile(r"\s+")
 _CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One item of an input feed, as the feed describes it."""
-
-    key: str
-    """Stable identity within its feed: the item's guid/id, else its canonical link."""
-    guid: str
-    """The GUID the episode gets: the feed's guid/id, else a UUIDv5 of the canonical link."""
-    title: str
-    link: str | None = None
-    """The article's address, absolute."""
-    summary: str = ""
-    """The feed's short description, as plain text."""
-    content_html: str = ""
-    """The feed's fullest body (content:encoded, Atom content, JSON content_html), else summary."""
-    author: str | None = None
-    published: datetime | None = None
-    """Publication (else update) time, UTC."""
-
-    @property
-    def content_text(self) -> str:
-        """The fullest body as plain text, to judge whether it can stand in for the page."""
-        return html_to_text(self.content_html)
-
-
-@dataclass(frozen=True)
-class Feed:
-    """An input feed's channel and its items, in feed order."""
-
-    source: str
-    """The URL or path it was read from."""
-    title: str
-    entries: tuple[Entry, ...]
-    link: str | None = None
-    description: str | None = None
-    language: str | None = None
-    author: str | None = None
-    image: str | None = None
-    kind: str = "rss"
-    """`rss20`, `atom10`, `rss10`, `json`, … (feedparser's version names, or `json`)."""
-    warning: str | None = None
-    """Why the document is not well-formed, when it was read anyway."""
 
 
 @dataclass(frozen=True)
@@ -91,78 +49,6 @@ class Fetched:
     feed: Feed | None = None
     etag: str | None = None
     last_modified: str | None = None
-
-
-def is_url(source: str) -> bool:
-    """True when source has a URL scheme rather than being a local path."""
-    return bool(_URL.match(source))
-
-
-def canonical_url(url: str) -> str:
-    """The URL with scheme and host lowercased, default port, fragment and tracking tags dropped."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:  # a malformed port or host: keep the URL as written, minus the fragment
-        return url.strip().split("#", 1)[0]
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if port and (scheme, port) in (("http", 80), ("https", 443)):
-        port = None
-    netloc = f"[{host}]" if ":" in host else host
-    if port:
-        netloc += f":{port}"
-    query = urlencode(
-        [
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if not _TRACKING.match(k)
-        ]
-    )
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
-
-
-def url_guid(url: str) -> str:
-    """The GUID of an item that has none: a UUIDv5 of its canonical URL."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, canonical_url(url)))
-
-
-class _Text(HTMLParser):
-    _BLOCK = frozenset(
-        {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
-    )
-    _SKIP = frozenset({"script", "style", "template", "noscript"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skipping += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self.skipping:
-            self.skipping -= 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML fragment, white space collapsed (block breaks become spaces)."""
-    if "<" not in html and "&" not in html:
-        return _SPACE.sub(" ", html).strip()
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    return _SPACE.sub(" ", "".join(parser.parts)).strip()
 
 
 @dataclass(frozen=True)
@@ -189,19 +75,8 @@ def _read(
             resp.etag or etag,
             resp.last_modified or last_modified,
         )
-    path = Path(source)
-    if not path.is_file():
-        raise InputError(
-            f"no such feed file: {source} (give a feed URL, a feed file or an OPML file)"
-        )
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(limits.max_feed_bytes + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {source}: {exc.strerror}") from exc
-    if len(data) > limits.max_feed_bytes:
-        raise InputError(f"{source} is larger than {limits.max_feed_bytes} bytes")
-    return _Raw("new", data)
+    missing = f"no such feed file: {source} (give a feed URL, a feed file or an OPML file)"
+    return _Raw("new", read_file(source, limits.max_feed_bytes, missing))
 
 
 def load(
@@ -224,10 +99,10 @@ def expand_sources(sources: Iterable[str], limits: FetchLimits) -> list[str]:
     found: list[str] = []
     for source in sources:
         if source.lower().endswith((".opml", ".ompl")) or (
-            not is_url(source) and _sniff_opml(source)
+            not is_url(source) and opml.sniff(source)
         ):
             raw = _read(source, limits)
-            listed = parse_opml(raw.data, base_url=raw.url)
+            listed = opml.parse(raw.data, base_url=raw.url)
             if not is_url(source):
                 # A local OPML file may list feed files relative to itself.
                 here = Path(source).parent
@@ -244,34 +119,6 @@ def expand_sources(sources: Iterable[str], limits: FetchLimits) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _sniff_opml(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(2048).lower()
-    except OSError:
-        return False
-    return b"<opml" in head
-
-
-def parse_opml(data: bytes, base_url: str | None = None) -> list[str]:
-    """Feed URLs listed in an OPML document (outline xmlUrl attributes), in order, deduplicated."""
-    if re.search(rb"<!(DOCTYPE|ENTITY)", data[:4096], re.I):
-        raise InputError("refusing an OPML file with a DOCTYPE or entity declarations")
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise InputError(f"malformed OPML: {exc}") from exc
-    if root.tag.lower() != "opml":
-        raise InputError(f"not an OPML document (root element <{root.tag}>)")
-    urls: list[str] = []
-    for outline in root.iter("outline"):
-        attrs = {k.lower(): v for k, v in outline.attrib.items()}
-        url = (attrs.get("xmlurl") or "").strip()
-        if url:
-            urls.append(urljoin(base_url, url) if base_url else url)
-    return list(dict.fromkeys(urls))
-
-
 def parse_feed(
     data: bytes,
     *,
@@ -282,7 +129,7 @@ def parse_feed(
     """Parse RSS, Atom or JSON Feed bytes; InputError when no feed can be read from them."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"{", b"[")) or "json" in content_type.lower():
-        return _parse_json(data, source, base_url)
+        return jsonfeed.parse(data, source, base_url)
     if not data.strip():
         raise InputError(f"{source}: empty document, not a feed")
     headers = {"content-location": base_url} if base_url else {}
@@ -308,19 +155,27 @@ def parse_feed(
         root = re.search(rb"<([A-Za-z_][\w.:-]*)[\s>/]", re.sub(rb"<[?!][^>]*>", b"", data[:4096]))
         what = problem or (f"root element <{root.group(1).decode()}>" if root else "no XML element")
         raise InputError(f"{source}: not an RSS, Atom or JSON feed ({what})")
+    entries = tuple(unique((_entry(e, base_url) for e in parsed.entries), source))
+    syntax = parsed.get("bozo_exception")
+    if not entries and isinstance(syntax, SAXParseException):
+        # Lenient parsing gave nothing: the document is broken, not an empty feed.
+        where = f"{syntax.getMessage()} (line {syntax.getLineNumber()})"
+        raise InputError(f"{source} is not a readable feed: {where}")
     if problem:
         log.warning("%s: not well-formed (%s); read leniently", source, problem)
-    entries = tuple(_entries((_entry(e, base_url) for e in parsed.entries), source))
     image = meta.get("image", {}).get("href") or meta.get("image", {}).get("url")
-    return Feed(
-        source=source,
-        title=_clean(meta.get("title")) or _fallback_title(source),
-        entries=entries,
+    about = About(
+        title=clean_text(meta.get("title")) or fallback_title(source),
         link=meta.get("link") or None,
         description=html_to_text(meta.get("subtitle") or meta.get("description") or "") or None,
         language=(meta.get("language") or None),
-        author=_clean(meta.get("author")) or None,
+        author=clean_text(meta.get("author")) or None,
         image=image or None,
+    )
+    return Feed(
+        source=source,
+        about=about,
+        entries=entries,
         kind=version or "unknown",
         warning=problem,
     )
@@ -343,141 +198,25 @@ def _bozo_message(parsed: Mapping[str, Any]) -> str | None:
 
 
 def _entry(e: Mapping[str, Any], base_url: str | None) -> Entry | None:
-    link = _absolute(e.get("link"), base_url)
+    link = absolute(e.get("link"), base_url)
     raw_id = (e.get("id") or e.get("guid") or "").strip()
     contents = [c.get("value", "") for c in e.get("content", []) if c.get("value")]
     summary_html = e.get("summary") or e.get("description") or ""
     content_html = max(contents, key=len) if contents else summary_html
-    title = _clean(e.get("title")) or html_to_text(summary_html)[:80] or (link or "")
+    title = clean_text(e.get("title")) or html_to_text(summary_html)[:80] or (link or "")
     if not (raw_id or link or content_html or title):
         return None
     # dict.get: feedparser maps a missing updated_parsed to published_parsed with a warning.
     published = _struct_time(e.get("published_parsed") or dict.get(e, "updated_parsed"))
-    return _make_entry(
+    return make_entry(
         raw_id,
         link,
         title,
         html_to_text(summary_html),
         content_html,
-        _clean(e.get("author")),
+        clean_text(e.get("author")),
         published,
     )
-
-
-def _make_entry(
-    raw_id: str,
-    link: str | None,
-    title: str,
-    summary: str,
-    content_html: str,
-    author: str | None,
-    published: datetime | None,
-) -> Entry:
-    if raw_id:
-        key, guid = raw_id, raw_id
-    elif link:
-        key = canonical_url(link)
-        guid = url_guid(link)
-    else:
-        key = "text:" + str(uuid.uuid5(uuid.NAMESPACE_OID, title + "\n" + content_html))
-        guid = key.removeprefix("text:")
-    return Entry(
-        key=key,
-        guid=guid,
-        title=title,
-        link=link,
-        summary=summary,
-        content_html=content_html,
-        author=author or None,
-        published=published,
-    )
-
-
-def _entries(entries: Iterable[Entry | None], source: str) -> Iterable[Entry]:
-    seen: set[str] = set()
-    for entry in entries:
-        if entry is None:
-            continue
-        if entry.key in seen:
-            log.info("%s: duplicate item %s ignored", source, entry.key)
-            continue
-        seen.add(entry.key)
-        yield entry
-
-
-def _parse_json(data: bytes, source: str, base_url: str | None) -> Feed:
-    try:
-        doc = json.loads(decode(data, "application/json"))
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise InputError(f"{source}: malformed JSON ({exc})") from exc
-    if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
-        raise InputError(f"{source}: JSON but not a JSON Feed (no jsonfeed.org version)")
-    items = doc.get("items")
-    if not isinstance(items, list):
-        raise InputError(f"{source}: JSON Feed without an items list")
-    base = _str(doc.get("feed_url")) or base_url
-
-    def one(item: Any) -> Entry | None:
-        if not isinstance(item, dict):
-            return None
-        link = _absolute(_str(item.get("url")) or _str(item.get("external_url")), base)
-        html = _str(item.get("content_html")) or _escape_text(_str(item.get("content_text")))
-        summary = _str(item.get("summary")) or html_to_text(html)[:300]
-        title = _clean(_str(item.get("title"))) or summary[:80] or (link or "")
-        raw = item.get("id")
-        raw_id = (
-            _str(str(raw)).strip()
-            if isinstance(raw, str | int) and not isinstance(raw, bool)
-            else ""
-        )
-        if not (raw_id or link or html):
-            return None
-        date = _iso_date(_str(item.get("date_published")) or _str(item.get("date_modified")))
-        return _make_entry(raw_id, link, title, summary, html or summary, _author(item), date)
-
-    authors = _author(doc)
-    return Feed(
-        source=source,
-        title=_clean(_str(doc.get("title"))) or _fallback_title(source),
-        entries=tuple(_entries((one(i) for i in items), source)),
-        link=_str(doc.get("home_page_url")) or None,
-        description=_clean(_str(doc.get("description"))) or None,
-        language=_str(doc.get("language")) or None,
-        author=authors,
-        image=_str(doc.get("icon")) or None,
-        kind="json",
-    )
-
-
-def _author(obj: Mapping[str, Any]) -> str | None:
-    people = obj.get("authors")
-    if not isinstance(people, list):
-        people = [obj.get("author")]
-    names = [_clean(p.get("name")) for p in people if isinstance(p, dict)]
-    return ", ".join(n for n in names if n) or None
-
-
-def _str(value: Any) -> str:
-    # JSON's \\ud800 escapes give lone surrogates, which no file or database can store.
-    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else ""
-
-
-def _escape_text(text: str) -> str:
-    return "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n") if p.strip())
-
-
-def _clean(text: Any) -> str:
-    return clean(html_to_text(_str(text)))
-
-
-def _absolute(link: str | None, base: str | None) -> str | None:
-    if not link:
-        return None
-    link = link.strip()
-    if base and not is_url(link):
-        link = urljoin(base, link)
-    # A link that is still relative (a local feed file with no base) points nowhere.
-    return link if is_url(link) else None
 
 
 def _struct_time(value: Any) -> datetime | None:
@@ -489,28 +228,9 @@ def _struct_time(value: Any) -> datetime | None:
         return None
 
 
-def _iso_date(text: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            value = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _fallback_title(source: str) -> str:
-    if is_url(source):
-        return urlsplit(source).hostname or source
-    return Path(source).stem
-
-
 def describe(feed: Feed, limit: int = 5) -> Sequence[str]:
     """A few human-readable lines about a feed, for diagnostics and scripts/eval_feeds.py."""
-    lines = [f"{feed.kind}: {feed.title!r} — {len(feed.entries)} items"]
+    lines = [f"{feed.kind}: {feed.about.title!r} — {len(feed.entries)} items"]
     if feed.warning:
         lines.append(f"  warning: {feed.warning}")
     for entry in feed.entries[:limit]:

@@ -14,23 +14,23 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from narrate.errors import NarrateError
+from narrate.feed.entry import About
 
 log = logging.getLogger(__name__)
 
 Status = Literal["discovered", "narrated", "published", "failed", "skipped"]
-STATUSES: tuple[Status, ...] = ("discovered", "narrated", "published", "failed", "skipped")
 
 DB_NAME = "state.db"
 LOCK_NAME = ".narrate.lock"
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: the first tables; this version kept its number in meta.schema_version.
+    """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -80,7 +80,12 @@ CREATE TABLE IF NOT EXISTS items (
     UNIQUE (feed_url, source_key)
 );
 CREATE INDEX IF NOT EXISTS items_status ON items (status);
-"""
+""",
+    # 2: the number moves to PRAGMA user_version, in the file header where SQLite tools see it.
+    "DELETE FROM meta WHERE key = 'schema_version'",
+)
+"""The schema's history: each entry upgrades the one before it, and none is ever edited."""
+SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 class LockedError(NarrateError):
@@ -94,12 +99,8 @@ class FeedState:
     url: str
     etag: str | None = None
     last_modified: str | None = None
-    title: str | None = None
-    link: str | None = None
-    description: str | None = None
-    language: str | None = None
-    author: str | None = None
-    image: str | None = None
+    about: About = field(default_factory=About)
+    """What the feed said about itself, as read."""
     checked_at: str | None = None
 
 
@@ -149,10 +150,6 @@ class Item:
         """The episode's files, relative to the output folder."""
         return tuple(f for f in (self.audio, self.transcript, self.chapters) if f)
 
-    @property
-    def published_dt(self) -> datetime | None:
-        return datetime.fromisoformat(self.published) if self.published else None
-
 
 _ITEM_COLUMNS = tuple(f.name for f in fields(Item))
 
@@ -201,16 +198,28 @@ class State:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         with self.transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.db.execute(statement)
-            version = self.get_meta("schema_version")
-            if version is None:
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
-            elif int(version) > SCHEMA_VERSION:
+            version = self._version()
+            if version > SCHEMA_VERSION:
                 raise NarrateError(
-                    f"{path} was written by a newer narrate (schema {version}); upgrade narrate"
+                    f"{path} was written by a newer narrate (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION}); upgrade narrate"
                 )
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                log.info("%s: upgrading the state to schema %d", path, number)
+                for statement in _MIGRATIONS[number - 1].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+            if version < SCHEMA_VERSION:
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _version(self) -> int:
+        """The schema this file was written by; 0 for a new, empty file."""
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        legacy = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+        if version == 0 and legacy:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+        return version
 
     @classmethod
     def open(cls, folder: Path) -> State:
@@ -271,11 +280,16 @@ class State:
     def feed(self, url: str) -> FeedState | None:
         """What is known of an input feed."""
         row = self.db.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
-        return FeedState(**dict(row)) if row else None
+        if row is None:
+            return None
+        values = dict(row)
+        about = About(**{f.name: values.pop(f.name) for f in fields(About)})
+        return FeedState(**values, about=about)
 
     def save_feed(self, feed: FeedState) -> None:
-        """Record a feed's validators and channel after a successful read."""
-        values = {f.name: getattr(feed, f.name) for f in fields(FeedState)}
+        """Record a feed's validators and what it says about itself, after a successful read."""
+        values = {f.name: getattr(feed, f.name) for f in fields(FeedState) if f.name != "about"}
+        values.update(asdict(feed.about))
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         updates = ", ".join(f"{c} = excluded.{c}" for c in values if c != "url")
@@ -364,13 +378,6 @@ class State:
         ):
             found.update(v for v in row if v)
         return found
-
-    def counts(self) -> dict[str, int]:
-        """How many items are in each status."""
-        out = dict.fromkeys(STATUSES, 0)
-        for status, n in self.db.execute("SELECT status, COUNT(*) FROM items GROUP BY status"):
-            out[status] = n
-        return out
 
 
 def _item(row: sqlite3.Row) -> Item:

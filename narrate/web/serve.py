@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -127,10 +128,16 @@ def make_server(folder: Path, port: int = DEFAULT_PORT) -> ThreadingHTTPServer:
     return server
 
 
-def serve(folder: Path, port: int = DEFAULT_PORT) -> None:
-    """Serve folder until interrupted."""
+def serve(
+    folder: Path, port: int = DEFAULT_PORT, ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve folder until Ctrl-C, which returns; ready gets feed.xml's URL once listening."""
     server = make_server(folder, port)
     try:
+        if ready is not None:
+            ready(f"http://{HOST}:{server.server_address[1]}/feed.xml")
         server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
         server.server_close()
