@@ -26,6 +26,9 @@ _TYPES = {
     ".json": "application/json",
     ".xml": "application/rss+xml; charset=utf-8",
     ".png": "image/png",
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
 }
 
 
