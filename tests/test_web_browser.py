@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
@@ -28,8 +28,12 @@ import webvtt
 from click.testing import CliRunner
 from lxml import etree
 
+from narrate.audio import ffmpeg
 from narrate.cli.feed import feed as feed_command
+from narrate.models import ChapterMark
+from narrate.web.page import PageInfo, write_pages
 from narrate.web.serve import make_server
+from narrate.web.sidecars import read_sidecars
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +42,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 ARTIFACTS = Path(os.environ.get("NARRATE_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
 HOSTILE = "<script>alert(1)</script>"
+HOUR_MS = 3_600_000
 TIME = re.compile(r"<(\d\d:\d\d:\d\d\.\d{3})>(\S+)")
 
 if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
@@ -394,3 +399,60 @@ def test_screenshots(browser: WebDriver, published: Published) -> None:
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert desktop.stat().st_size > 10_000 and phone.stat().st_size > 10_000
+
+
+def test_an_hour_long_page_highlights_without_long_tasks(
+    browser: WebDriver, published: Published, tmp_path: Path
+) -> None:
+    # A real episode's cues and word times, repeated to an hour, over an hour of encoded silence.
+    stem = published.out / published.page.removesuffix(".html")
+    cues, _ = read_sidecars(stem.with_suffix(".vtt"), stem.with_suffix(".chapters.json"))
+    span = cues[-1].end_ms + 250
+    laps = HOUR_MS // span
+    hour = tuple(
+        replace(
+            c,
+            start_ms=c.start_ms + lap * span,
+            end_ms=c.end_ms + lap * span,
+            words=tuple(
+                replace(w, start_ms=w.start_ms + lap * span, end_ms=w.end_ms + lap * span)
+                for w in c.words
+            ),
+        )
+        for lap in range(laps)
+        for c in cues
+    )
+    chapters = tuple(
+        ChapterMark(f"Part {lap + 1}", lap * span, (lap + 1) * span) for lap in range(laps)
+    )
+    audio = tmp_path / "hour.mp3"
+    ffmpeg.run(
+        ["-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "3600", "-b:a", "32k", str(audio)]
+    )
+    info = PageInfo(title="An hour", audio=audio)
+    write_pages(info, hour, chapters)
+    server, base = _serve(tmp_path)
+    try:
+        _open(browser, base + "hour.html")
+        browser.execute_script(
+            "window.longTasks = [];"
+            "new PerformanceObserver((list) => longTasks.push("
+            "  ...list.getEntries().map((e) => e.duration))).observe({type: 'longtask'});"
+        )
+        for at in (5.0, 1800.0, 3590.0):
+            state = _play_at(browser, at)
+            time.sleep(0.5)
+            assert state["sentence"]
+        long_tasks = browser.execute_script("return longTasks.slice()")
+        # The control: a task that is long on purpose is seen, so the observer does observe.
+        browser.execute_script(
+            "setTimeout(() => {"
+            "  const t = performance.now(); while (performance.now() - t < 150); })"
+        )
+        time.sleep(0.4)
+        assert max(browser.execute_script("return longTasks"), default=0) >= 150
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sum(len(c.words) for c in hour) > 4000
+    assert [d for d in long_tasks if d > 100] == []
