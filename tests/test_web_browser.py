@@ -54,6 +54,7 @@ if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
 from selenium import webdriver  # noqa: E402  (only once Chromium is known to be there)
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
@@ -456,3 +457,47 @@ def test_an_hour_long_page_highlights_without_long_tasks(
         server.server_close()
     assert sum(len(c.words) for c in hour) > 4000
     assert [d for d in long_tasks if d > 100] == []
+
+
+def test_deep_link_position_memory_and_media_session(
+    browser: WebDriver, published: Published
+) -> None:
+    _open(browser, published.base + published.page + "#t=12.5")
+    assert abs(_state(browser)["t"] - 12.5) <= 0.25
+    assert browser.execute_script("return navigator.mediaSession.metadata.title") == (
+        "Harbour Bridge Reopens After Repairs"
+    )
+    at = _play_at(browser, 20.0)["t"]  # pausing stores the position
+    _open(browser, published.base + published.page)
+    assert abs(_state(browser)["t"] - at) <= 0.25
+
+
+def test_follows_the_sentence_until_the_reader_scrolls(
+    browser: WebDriver, published: Published
+) -> None:
+    browser.set_window_size(1280, 500)  # short, so the transcript is longer than the window
+    try:
+        _open(browser, published.base + published.page + "#t=0")
+        last = _vtt(published)[-1]
+        _play_at(browser, last.start + 0.2)
+        visible = "const r = document.querySelector('.s.now').getBoundingClientRect();"
+        _wait(browser, visible + "return r.top >= 0 && r.bottom <= innerHeight", 3)
+        follow = browser.find_element(By.CSS_SELECTOR, "[data-follow]")
+        assert not follow.is_displayed()
+        ActionChains(browser).scroll_by_amount(0, -400).perform()
+        _wait(browser, "return !document.querySelector('[data-follow]').hidden")
+        browser.execute_script("scrollTo(0, 0)")
+        _play_at(browser, _vtt(published)[-2].start + 0.2)
+        assert browser.execute_script("return scrollY") == 0  # the reader's place is kept
+        follow.click()
+        assert not follow.is_displayed()
+        _wait(browser, visible + "return r.top >= 0 && r.bottom <= innerHeight", 3)
+        # Tab reaches the controls, with a visible focus ring.
+        browser.find_element(By.TAG_NAME, "h1").click()
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        outline = browser.execute_script(
+            "const e = document.activeElement;return [e.tagName, getComputedStyle(e).outlineStyle]"
+        )
+        assert outline[0] in ("A", "BUTTON", "SELECT", "AUDIO") and outline[1] != "none"
+    finally:
+        browser.set_window_size(1280, 900)
