@@ -203,7 +203,7 @@ def article(
     if html:
         from narrate.web import page
 
-        page.write_episode(page.PageInfo.of(script_, episode.audio))
+        page.write_episode(page.PageInfo.of(script_, episode.audio, episode.duration_ms))
     if not state.quiet:
         minutes, seconds = divmod(round(episode.duration_ms / 1000), 60)
         click.echo(

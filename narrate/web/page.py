@@ -69,13 +69,16 @@ class PageInfo:
     url: str | None = None
     """The original article."""
     byline: str | None = None
+    duration_ms: int | None = None
+    """The audio's length; None: where the transcript ends."""
 
     @classmethod
-    def of(cls, script: Script, audio: Path) -> PageInfo:
+    def of(cls, script: Script, audio: Path, duration_ms: int | None = None) -> PageInfo:
         """The page of a script narrated into audio."""
         return cls(
             title=script.title,
             audio=audio,
+            duration_ms=duration_ms,
             lang=script.lang,
             site=script.site,
             date=script.date,
@@ -197,7 +200,9 @@ def _common(info: PageInfo, cues: Sequence[Cue], assets: str) -> dict[str, objec
         meta.append(
             f'<time datetime="{html.escape(info.date)}">{html.escape(_day(info.date))}</time>'
         )
-    duration = cues[-1].end_ms if cues else 0
+    duration = info.duration_ms
+    if duration is None:
+        duration = cues[-1].end_ms if cues else 0
     meta.append(clock(duration))
     return {
         "lang": info.lang,
@@ -297,8 +302,8 @@ def subscribe_links(feed_url: str) -> tuple[tuple[str, str], ...]:
     rest = feed_url.split("://", 1)[1] if "://" in feed_url else feed_url
     return (
         ("RSS feed", feed_url),
-        ("Podcast app", f"podcast://{rest}"),
-        ("pcast", f"pcast://{rest}"),
+        ("Open in a podcast app", f"podcast://{rest}"),
+        ("Open with pcast:", f"pcast://{rest}"),
     )
 
 

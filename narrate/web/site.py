@@ -73,6 +73,9 @@ def _write_site(out: Path, feed: Path) -> Site:
             continue
         published = _text(item, "pubDate")
         date = parsedate_to_datetime(published).date().isoformat() if published else None
+        cues, chapters = read_sidecars(
+            audio.with_suffix(".vtt"), audio.with_suffix(".chapters.json")
+        )
         info = PageInfo(
             title=_text(item, "title") or "Untitled",
             audio=audio,
@@ -81,15 +84,16 @@ def _write_site(out: Path, feed: Path) -> Site:
             date=date,
             url=_text(item, "link"),
             byline=_text(item, "itunes:author"),
+            # The chapters end with the audio; itunes:duration is rounded up to whole seconds.
+            duration_ms=chapters[-1].end_ms if chapters else None,
         )
-        cues, chapters = read_sidecars(info.transcript, info.chapters)
         write_pages(info, cues, chapters, assets_dir=root)
         pages.append(info.page)
         entries.append(
             IndexEntry(
                 title=info.title,
                 page=quote(info.page.relative_to(root).as_posix()),
-                duration_ms=int(_text(item, "itunes:duration") or 0) * 1000,
+                duration_ms=info.duration_ms or int(_text(item, "itunes:duration") or 0) * 1000,
                 chapters=len(chapters),
                 date=date,
             )
