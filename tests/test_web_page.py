@@ -18,9 +18,9 @@ from narrate.models import ChapterMark, Cue, Script, Word
 from narrate.web import page
 from narrate.web.serve import make_server
 from narrate.web.sidecars import parse_chapters, parse_vtt
-from tests.conftest import SAMPLE
 
 HOSTILE = "<script>alert(1)</script>"
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "zelensky-gauntlet.html"
 
 CUES = (
     Cue(300, 2000, "title", "Bridge & <tunnel> reopen", (
