@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from narrate.audio.transcript import render_chapters_json, render_vtt
+from narrate.audio.transcript import read_chapters_json, render_chapters_json, render_vtt
 from narrate.config import AI_DISCLOSURE
 from narrate.models import ChapterMark, Cue, Script, Word
 from narrate.web import page
 from narrate.web.serve import make_server
-from narrate.web.sidecars import parse_chapters, parse_vtt
+from narrate.web.sidecars import parse_vtt
 
 HOSTILE = "<script>alert(1)</script>"
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "zelensky-gauntlet.html"
@@ -56,7 +56,7 @@ def test_vtt_reads_back_what_render_vtt_wrote() -> None:
 
 def test_chapters_read_back() -> None:
     script = Script(title="T", chapters=())
-    assert parse_chapters(render_chapters_json(CHAPTERS, script)) == CHAPTERS
+    assert read_chapters_json(render_chapters_json(CHAPTERS, script)) == CHAPTERS
 
 
 def _info(tmp_path: Path, **kw: str) -> page.PageInfo:

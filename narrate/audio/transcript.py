@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from narrate.errors import InputError
 from narrate.models import ChapterMark, Cue, Script
 
 CHAPTERS_VERSION = "1.2.0"
@@ -32,6 +33,22 @@ def render_chapters_json(chapters: Sequence[ChapterMark], script: Script) -> str
         for c in chapters
     ]
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def read_chapters_json(text: str) -> tuple[ChapterMark, ...]:
+    """The chapters of a JSON chapters file, as render_chapters_json wrote them."""
+    try:
+        doc = json.loads(text)
+        return tuple(
+            ChapterMark(
+                str(c.get("title", "")),
+                round(float(c["startTime"]) * 1000),
+                round(float(c.get("endTime", c["startTime"])) * 1000),
+            )
+            for c in doc.get("chapters", [])
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"not a JSON chapters file: {exc}") from exc
 
 
 def timestamp(ms: int) -> str:

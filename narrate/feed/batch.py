@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from narrate import pipeline
 from narrate.article.fetch import fetch
+from narrate.audio import transcript
 from narrate.errors import (
     AudioError,
     ConfigError,
@@ -628,6 +629,11 @@ def _entry(config: BatchConfig, item: Item) -> podcast.EpisodeEntry:
         chapters_url=_url(config, item.chapters) if item.chapters else None,
         language=item.lang,
         author=item.author,
+        chapter_marks=(
+            transcript.read_chapters_json((config.out / item.chapters).read_text("utf-8"))
+            if item.chapters
+            else ()
+        ),
     )
 
 

@@ -7,10 +7,10 @@ run build them the same way, from what a podcast app would also see.
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
+from narrate.audio.transcript import read_chapters_json
 from narrate.errors import InputError
 from narrate.models import ROLES, ChapterMark, Cue, Role, Word
 
@@ -67,22 +67,6 @@ def _cue(start: int, end: int, role: Role, payload: str) -> Cue:
     return Cue(start, end, role, " ".join(tokens), fixed)
 
 
-def parse_chapters(text: str) -> tuple[ChapterMark, ...]:
-    """The chapters of a Podcasting 2.0 JSON chapters file."""
-    try:
-        doc = json.loads(text)
-        return tuple(
-            ChapterMark(
-                str(c.get("title", "")),
-                round(float(c["startTime"]) * 1000),
-                round(float(c.get("endTime", c["startTime"])) * 1000),
-            )
-            for c in doc.get("chapters", [])
-        )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"not a JSON chapters file: {exc}") from exc
-
-
 def read_sidecars(
     transcript: Path, chapters: Path
 ) -> tuple[tuple[Cue, ...], tuple[ChapterMark, ...]]:
@@ -90,7 +74,7 @@ def read_sidecars(
     try:
         return (
             parse_vtt(transcript.read_text(encoding="utf-8")),
-            parse_chapters(chapters.read_text(encoding="utf-8")),
+            read_chapters_json(chapters.read_text(encoding="utf-8")),
         )
     except OSError as exc:
         raise InputError(f"cannot read {exc.filename}: {exc.strerror}") from exc
