@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import http.client
+import logging
 import re
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,9 @@ from lxml import html as lxml_html
 
 from narrate.audio.transcript import read_chapters_json, render_chapters_json, render_vtt
 from narrate.config import AI_DISCLOSURE
+from narrate.feed import podcast
 from narrate.models import ChapterMark, Cue, Script, Word
-from narrate.web import page
+from narrate.web import page, site
 from narrate.web.serve import make_server
 from narrate.web.sidecars import parse_vtt
 
@@ -213,3 +216,59 @@ def test_the_sample_page_is_at_most_60_kb(tmp_path: Path) -> None:
     assert doc.xpath("//h1/text()") == ["Zelensky Throws Down the Gauntlet to Putin"]
     words = doc.xpath("//span[@data-t]")
     assert len(words) > 300  # the joe voice's alignments reach the page
+
+
+def _feed_item(n: str, **kw: object) -> podcast.EpisodeEntry:
+    values: dict[str, object] = {
+        "guid": n,
+        "title": f"Story {n}",
+        "published": datetime(2025, 5, int(n), tzinfo=UTC),
+        "audio_url": f"https://pod.example/show/episodes/story-{n}.mp3",
+        "audio_bytes": 1,
+        "duration_ms": 8200,
+    }
+    values.update(kw)
+    return podcast.EpisodeEntry(**values)  # type: ignore[arg-type]
+
+
+def test_site_pages_follow_feed_xml_and_skip_what_is_not_there(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    episodes = tmp_path / "episodes"
+    episodes.mkdir()
+    for n in ("1", "2"):
+        _info(episodes).audio.rename(episodes / f"story-{n}.mp3")
+        for suffix in (".vtt", ".chapters.json"):
+            (episodes / f"story{suffix}").rename(episodes / f"story-{n}{suffix}")
+    (episodes / "story-2.vtt").unlink()  # a broken episode costs only its own page
+    (tmp_path.parent / "outside.mp3").write_bytes(b"")
+    channel = podcast.Channel(
+        title="Show",
+        description="News.",
+        link="https://x.test/",
+        feed_url="https://pod.example/show/feed.xml",
+        image_url="https://pod.example/show/cover.png",
+        owner_email="a@x.test",
+    )
+    entries = [
+        _feed_item("3", audio_url="https://pod.example/show/../outside.mp3"),
+        _feed_item("2"),
+        _feed_item("1"),
+    ]
+    (tmp_path / "feed.xml").write_bytes(podcast.render(channel, entries))
+    with caplog.at_level(logging.WARNING, logger="narrate.web.site"):
+        written = site.write_site(tmp_path)
+    assert written.pages == (episodes / "story-1.html",)
+    assert (episodes / "story-1.embed.html").is_file()
+    assert len([r for r in caplog.records if "no page for" in r.getMessage()]) == 2
+    doc = lxml_html.fromstring(written.index.read_bytes())
+    assert doc.xpath("//ol[@class='episodes']//a/@href") == ["episodes/story-1.html"]
+    assert doc.xpath("//ol[@class='episodes']//span/text()") == [" · 0:08 · 2 chapters"]
+    assert AI_DISCLOSURE not in doc.xpath("string(//header/p[1])")  # shown once, on its own
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "episodes",
+        "feed.xml",
+        "index.html",
+        "player.css",
+        "player.js",
+    ]

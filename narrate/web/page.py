@@ -143,9 +143,11 @@ def _sentence(cue: Cue) -> Safe:
             )
             last = max(last, word.start_ms)
         body = " ".join(parts)
+    # The role is named on hover for all but plain narration, which is most of the text.
+    title = "" if cue.role == "narration" else f' title="{cue.role}"'
     return Safe(
-        f'<span class="s r-{cue.role}" data-b="{cue.start_ms}" data-e="{cue.end_ms}" '
-        f'title="{cue.role}">{body}</span>'
+        f'<span class="s r-{cue.role}" data-b="{cue.start_ms}" data-e="{cue.end_ms}"{title}>'
+        f"{body}</span>"
     )
 
 

@@ -73,9 +73,13 @@ def _write_site(out: Path, feed: Path) -> Site:
             continue
         published = _text(item, "pubDate")
         date = parsedate_to_datetime(published).date().isoformat() if published else None
-        cues, chapters = read_sidecars(
-            audio.with_suffix(".vtt"), audio.with_suffix(".chapters.json")
-        )
+        try:
+            cues, chapters = read_sidecars(
+                audio.with_suffix(".vtt"), audio.with_suffix(".chapters.json")
+            )
+        except InputError as exc:
+            log.warning("no page for %s: %s", url, exc)  # the feed and other pages still stand
+            continue
         info = PageInfo(
             title=_text(item, "title") or "Untitled",
             audio=audio,
