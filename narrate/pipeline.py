@@ -67,6 +67,11 @@ def sidecars(out: Path) -> tuple[Path, Path]:
     return out.with_suffix(".vtt"), out.with_suffix(".chapters.json")
 
 
+def extra_transcripts(out: Path) -> tuple[Path, Path]:
+    """The SRT and JSON transcripts beside an MP3: the formats some podcast apps read instead."""
+    return out.with_suffix(".srt"), out.with_suffix(".transcript.json")
+
+
 def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Script:
     """Extract and segment a page; with `pronounce`, the lexicons shape the spoken text."""
     script = _isolated_script(page, opts)
@@ -156,6 +161,9 @@ def narrate_script(
     vtt, chapters = sidecars(out)
     write_text_atomic(vtt, transcript.render_vtt(timeline.cues))
     write_text_atomic(chapters, transcript.render_chapters_json(timeline.chapters, script))
+    srt, json_transcript = extra_transcripts(out)
+    write_text_atomic(srt, transcript.render_srt(timeline.cues))
+    write_text_atomic(json_transcript, transcript.render_transcript_json(timeline.cues))
     return Episode(
         audio=out,
         transcript=vtt,

@@ -1,21 +1,27 @@
-"""What podcast apps read: Podlove Simple Chapters, as gPodder's podcastparser sees them."""
+"""What podcast apps read: psc chapters as gPodder sees them, SRT and JSON transcripts."""
 
 from __future__ import annotations
 
 import io
+import json
 import logging
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import podcastparser
 import pytest
+import srt
+import webvtt
 from lxml import etree
 from mutagen.id3 import ID3
 
 from narrate import pipeline
 from narrate.audio import transcript
-from narrate.feed import podcast
-from narrate.models import Chapter, ChapterMark, Script, Segment, Sentence
+from narrate.config import FetchLimits
+from narrate.feed import batch, podcast
+from narrate.feed.config import BatchConfig
+from narrate.models import Chapter, ChapterMark, Episode, Script, Segment, Sentence
 
 NS = {"psc": podcast.PSC}
 BASE = "https://pod.example/show/"
@@ -77,8 +83,8 @@ def test_a_missing_owner_email_is_warned_about(caplog: pytest.LogCaptureFixture)
     assert caplog.records == []
 
 
-@pytest.mark.slow
-def test_gpodder_reads_the_same_chapters_as_id3(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def episode(tmp_path_factory: pytest.TempPathFactory) -> Episode:
     def said(*texts: str) -> tuple[Segment, ...]:
         return (Segment("narration", tuple(Sentence(t, t) for t in texts)),)
 
@@ -86,11 +92,15 @@ def test_gpodder_reads_the_same_chapters_as_id3(tmp_path: Path) -> None:
         title="Two parts",
         chapters=(
             Chapter("The first part", said("The bridge opened again on Monday.")),
-            Chapter("The second part", said("Drivers said the trip is shorter.")),
+            Chapter("The second part", said("Drivers said the trip is shorter.", "It is.")),
         ),
     )
     opts = pipeline.Options(disclaimer=None, workers=1, cover=False)
-    episode = pipeline.narrate_script(script, tmp_path / "story.mp3", opts)
+    return pipeline.narrate_script(script, tmp_path_factory.mktemp("ep") / "story.mp3", opts)
+
+
+@pytest.mark.slow
+def test_gpodder_reads_the_same_chapters_as_id3(episode: Episode) -> None:
     marks = transcript.read_chapters_json(episode.chapters_json.read_text())
     assert marks == episode.chapters
     feed = podcast.render(_channel(), [_entry(marks)])
@@ -102,3 +112,84 @@ def test_gpodder_reads_the_same_chapters_as_id3(tmp_path: Path) -> None:
     ]
     assert [f.start_time for f in id3] == [m.start_ms for m in marks]  # to the millisecond
     assert len(id3) == 2
+
+
+def _ms(delta: timedelta) -> int:
+    return round(delta.total_seconds() * 1000)
+
+
+def _stamp_ms(stamp: str) -> int:
+    h, m, s = stamp.split(":")
+    return round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)
+
+
+@pytest.mark.slow
+def test_srt_has_the_vtt_cue_times_and_text(episode: Episode) -> None:
+    srt_file, _ = pipeline.extra_transcripts(episode.audio)
+    subtitles = list(srt.parse(srt_file.read_text()))
+    vtt = webvtt.read(str(episode.transcript))
+    assert len(subtitles) == len(vtt) == len(episode.cues) == 3
+    for sub, cue in zip(subtitles, vtt, strict=True):
+        assert (_ms(sub.start), _ms(sub.end)) == (_stamp_ms(cue.start), _stamp_ms(cue.end))
+        assert sub.content == cue.text
+
+
+@pytest.mark.slow
+def test_json_transcript_has_the_podcasting_2_shape(episode: Episode) -> None:
+    _, json_file = pipeline.extra_transcripts(episode.audio)
+    doc = json.loads(json_file.read_text())
+    assert doc["version"] == "1.0.0"
+    assert [set(s) for s in doc["segments"]] == [{"speaker", "startTime", "endTime", "body"}] * 3
+    assert [(s["startTime"], s["endTime"], s["speaker"], s["body"]) for s in doc["segments"]] == [
+        (c.start_ms / 1000, c.end_ms / 1000, c.role, c.text) for c in episode.cues
+    ]
+
+
+def test_extra_transcripts_are_listed_beside_the_vtt() -> None:
+    entry = replace(
+        _entry(()),
+        transcript_url=BASE + "episodes/story.vtt",
+        srt_url=BASE + "episodes/story.srt",
+        json_transcript_url=BASE + "episodes/story.transcript.json",
+        language="en",
+    )
+    root = etree.fromstring(podcast.render(_channel(), [entry]))
+    found = root.xpath("//item/podcast:transcript", namespaces={"podcast": podcast.PODCAST})
+    assert [(t.get("type"), t.get("url"), t.get("language")) for t in found] == [
+        ("text/vtt", BASE + "episodes/story.vtt", "en"),
+        ("application/x-subrip", BASE + "episodes/story.srt", "en"),
+        ("application/json", BASE + "episodes/story.transcript.json", "en"),
+    ]
+
+
+@pytest.mark.slow
+def test_a_feed_run_publishes_and_keeps_the_extra_transcripts(http_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Bridge</title></head>"
+        "<body><article><h1>Bridge reopens</h1><p>The bridge opened again on Monday.</p>"
+        "<p>Drivers said the trip is shorter.</p></article></body></html>"
+    )
+    link = http_server.page("/bridge.html", page)
+    http_server.page(
+        "/feed.xml",
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title><link>x</link>"
+        f"<description>d</description><item><title>Bridge reopens</title><link>{link}</link>"
+        "<guid>b1</guid></item></channel></rss>",
+        ctype="application/rss+xml",
+    )
+    config = BatchConfig(
+        feeds=(http_server.url("/feed.xml"),),
+        out=tmp_path,
+        base_url=BASE,
+        disclaimer=None,
+        workers=1,
+        limits=FetchLimits(allow_private=True, timeout_s=5.0),
+        owner_email="ann@valley.example",
+    )
+    for _ in range(2):  # the second run must not sweep them away
+        assert batch.run(config).exit_code == 0
+        root = etree.parse(str(tmp_path / "feed.xml"))
+        urls = root.xpath("//item/podcast:transcript/@url", namespaces={"podcast": podcast.PODCAST})
+        assert [Path(u).suffix for u in urls] == [".vtt", ".srt", ".json"]
+        for url in urls:
+            assert (tmp_path / str(url).removeprefix(BASE)).is_file(), url

@@ -609,12 +609,19 @@ def _publish(db: State, config: BatchConfig, sources: Sequence[str], now: dateti
                 transcript=None,
                 chapters=None,
             )
-    _sweep(out, db.referenced_files())
+    referenced = db.referenced_files()
+    for audio in [f for f in referenced if f.endswith(".mp3")]:
+        referenced.update(_rel(out, p) for p in pipeline.extra_transcripts(out / audio))
+    _sweep(out, referenced)
     return len(entries)
 
 
 def _entry(config: BatchConfig, item: Item) -> podcast.EpisodeEntry:
     assert item.audio and item.duration_ms is not None
+    # Episodes narrated before SRT and JSON transcripts existed have none: listed when present.
+    srt, json_transcript = (
+        _rel(config.out, p) for p in pipeline.extra_transcripts(config.out / item.audio)
+    )
     when = item.published or item.discovered_at
     return podcast.EpisodeEntry(
         guid=item.guid,
@@ -629,6 +636,10 @@ def _entry(config: BatchConfig, item: Item) -> podcast.EpisodeEntry:
         chapters_url=_url(config, item.chapters) if item.chapters else None,
         language=item.lang,
         author=item.author,
+        srt_url=_url(config, srt) if (config.out / srt).is_file() else None,
+        json_transcript_url=(
+            _url(config, json_transcript) if (config.out / json_transcript).is_file() else None
+        ),
         chapter_marks=(
             transcript.read_chapters_json((config.out / item.chapters).read_text("utf-8"))
             if item.chapters

@@ -121,6 +121,10 @@ class EpisodeEntry:
     author: str | None = None
     chapter_marks: tuple[ChapterMark, ...] = ()
     """The chapters again, inline as psc:chapters, for apps that read no JSON chapters."""
+    srt_url: str | None = None
+    """The transcript as SubRip, for apps that read no VTT."""
+    json_transcript_url: str | None = None
+    """The transcript as Podcasting 2.0 JSON."""
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -255,6 +259,15 @@ def _item(ch: ET.Element, entry: EpisodeEntry, channel: Channel) -> None:
         if entry.language:
             attrs["language"] = entry.language
         _sub(item, _pc("transcript"), **attrs)
+    for url, kind in (
+        (entry.srt_url, "application/x-subrip"),
+        (entry.json_transcript_url, "application/json"),
+    ):
+        if url:
+            extra = {"url": url, "type": kind}
+            if entry.language:
+                extra["language"] = entry.language
+            _sub(item, _pc("transcript"), **extra)
     if entry.chapters_url:
         _sub(item, _pc("chapters"), url=entry.chapters_url, type="application/json+chapters")
     if entry.chapter_marks:
