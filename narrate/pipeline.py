@@ -9,11 +9,11 @@ from pathlib import Path
 
 from narrate import workers as pool
 from narrate.article import extract, fetch, segment
-from narrate.audio import master, synthesize, tag, transcript, voices
+from narrate.audio import artwork, master, synthesize, tag, transcript, voices
 from narrate.audio.cache import ClipCache, Mastered, mastered_key
 from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits
 from narrate.errors import FetchError, InputError, NarrateError
-from narrate.files import atomic_path, write_text_atomic
+from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Progress, Script, Timeline
 from narrate.speech import lexicon
 
@@ -70,6 +70,11 @@ def sidecars(out: Path) -> tuple[Path, Path]:
 def extra_transcripts(out: Path) -> tuple[Path, Path]:
     """The SRT and JSON transcripts beside an MP3: the formats some podcast apps read instead."""
     return out.with_suffix(".srt"), out.with_suffix(".transcript.json")
+
+
+def artwork_path(out: Path) -> Path:
+    """The episode's square artwork beside an MP3, when the article had a usable lead image."""
+    return out.with_suffix(".cover.jpg")
 
 
 def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Script:
@@ -164,6 +169,11 @@ def narrate_script(
     srt, json_transcript = extra_transcripts(out)
     write_text_atomic(srt, transcript.render_srt(timeline.cues))
     write_text_atomic(json_transcript, transcript.render_transcript_json(timeline.cues))
+    square = artwork.square_jpeg(*cover) if cover else None
+    if square:
+        write_bytes_atomic(artwork_path(out), square)
+    else:
+        artwork_path(out).unlink(missing_ok=True)  # an earlier version's image is not this one's
     return Episode(
         audio=out,
         transcript=vtt,

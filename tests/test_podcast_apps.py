@@ -1,4 +1,4 @@
-"""What podcast apps read: psc chapters as gPodder sees them, SRT and JSON transcripts."""
+"""What podcast apps read: psc chapters as gPodder sees them, SRT and JSON transcripts, artwork."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lxml import etree
 from mutagen.id3 import ID3
 
 from narrate import pipeline
-from narrate.audio import transcript
+from narrate.audio import artwork, ffmpeg, transcript
 from narrate.config import FetchLimits
 from narrate.feed import batch, podcast
 from narrate.feed.config import BatchConfig
@@ -164,8 +164,11 @@ def test_extra_transcripts_are_listed_beside_the_vtt() -> None:
 
 @pytest.mark.slow
 def test_a_feed_run_publishes_and_keeps_the_extra_transcripts(http_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lead = _image(800, 450, "mjpeg")
+    http_server.page("/lead.jpg", lead, ctype="image/jpeg")
     page = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Bridge</title></head>"
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Bridge</title>"
+        "<meta property='og:image' content='/lead.jpg'></head>"
         "<body><article><h1>Bridge reopens</h1><p>The bridge opened again on Monday.</p>"
         "<p>Drivers said the trip is shorter.</p></article></body></html>"
     )
@@ -193,3 +196,50 @@ def test_a_feed_run_publishes_and_keeps_the_extra_transcripts(http_server, tmp_p
         assert [Path(u).suffix for u in urls] == [".vtt", ".srt", ".json"]
         for url in urls:
             assert (tmp_path / str(url).removeprefix(BASE)).is_file(), url
+        [art] = root.xpath("//item/itunes:image/@href", namespaces={"itunes": podcast.ITUNES})
+        assert str(art).endswith(".cover.jpg")
+        assert _jpeg_size((tmp_path / str(art).removeprefix(BASE)).read_bytes()) == (1400, 1400)
+
+
+def _image(width: int, height: int, codec: str) -> bytes:
+    """A real test-pattern image from ffmpeg."""
+    args = ["-f", "lavfi", "-i", f"testsrc=size={width}x{height}", "-frames:v", "1"]
+    return ffmpeg.run([*args, "-f", "image2", "-c:v", codec, "pipe:1"]).stdout
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a JPEG's start-of-frame marker."""
+    assert data.startswith(b"\xff\xd8")
+    at = 2
+    while at < len(data):
+        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            return int.from_bytes(data[at + 7 : at + 9], "big"), height
+        at += 2 + length
+    raise AssertionError("no start-of-frame marker")
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "codec", "mime"),
+    [
+        (800, 450, "mjpeg", "image/jpeg"),
+        (300, 600, "png", "image/png"),
+        (3200, 100, "png", "image/png"),
+    ],
+)
+def test_artwork_is_fitted_onto_a_square(width: int, height: int, codec: str, mime: str) -> None:
+    square = artwork.square_jpeg(_image(width, height, codec), mime)
+    assert square is not None and _jpeg_size(square) == (1400, 1400)
+
+
+@pytest.mark.parametrize(
+    ("data", "mime"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png"),  # the right magic, no image
+        (b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n", "image/jpeg"),  # a playlist in disguise
+        (b"GIF89a", "image/tiff"),
+    ],
+)
+def test_what_is_not_an_image_gives_no_artwork(data: bytes, mime: str) -> None:
+    assert artwork.square_jpeg(data, mime) is None

@@ -611,17 +611,19 @@ def _publish(db: State, config: BatchConfig, sources: Sequence[str], now: dateti
             )
     referenced = db.referenced_files()
     for audio in [f for f in referenced if f.endswith(".mp3")]:
-        referenced.update(_rel(out, p) for p in pipeline.extra_transcripts(out / audio))
+        extra = (*pipeline.extra_transcripts(out / audio), pipeline.artwork_path(out / audio))
+        referenced.update(_rel(out, p) for p in extra)
     _sweep(out, referenced)
     return len(entries)
 
 
 def _entry(config: BatchConfig, item: Item) -> podcast.EpisodeEntry:
     assert item.audio and item.duration_ms is not None
-    # Episodes narrated before SRT and JSON transcripts existed have none: listed when present.
+    # Episodes narrated before SRT, JSON and artwork existed have none: listed when present.
     srt, json_transcript = (
         _rel(config.out, p) for p in pipeline.extra_transcripts(config.out / item.audio)
     )
+    image = _rel(config.out, pipeline.artwork_path(config.out / item.audio))
     when = item.published or item.discovered_at
     return podcast.EpisodeEntry(
         guid=item.guid,
@@ -637,6 +639,7 @@ def _entry(config: BatchConfig, item: Item) -> podcast.EpisodeEntry:
         language=item.lang,
         author=item.author,
         srt_url=_url(config, srt) if (config.out / srt).is_file() else None,
+        image_url=_url(config, image) if (config.out / image).is_file() else None,
         json_transcript_url=(
             _url(config, json_transcript) if (config.out / json_transcript).is_file() else None
         ),

@@ -125,6 +125,8 @@ class EpisodeEntry:
     """The transcript as SubRip, for apps that read no VTT."""
     json_transcript_url: str | None = None
     """The transcript as Podcasting 2.0 JSON."""
+    image_url: str | None = None
+    """The episode's own square artwork (the article's lead image); None: the show's."""
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -249,6 +251,8 @@ def _item(ch: ET.Element, entry: EpisodeEntry, channel: Channel) -> None:
         type="audio/mpeg",
     )
     _sub(item, _it("title"), one_line(entry.title) or "Untitled")
+    if entry.image_url:
+        _sub(item, _it("image"), href=entry.image_url)
     _sub(item, _it("duration"), str(max(1, math.ceil(entry.duration_ms / 1000))))
     _sub(item, _it("explicit"), "true" if channel.explicit else "false")
     _sub(item, _it("episodeType"), "full")
