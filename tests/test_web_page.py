@@ -208,6 +208,8 @@ def test_the_sample_page_is_at_most_60_kb(tmp_path: Path) -> None:
         "sample.embed.html",
         "sample.html",
         "sample.mp3",
+        "sample.srt",
+        "sample.transcript.json",
         "sample.vtt",
     ]
     size = out.with_suffix(".html").stat().st_size
