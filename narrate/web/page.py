@@ -118,7 +118,8 @@ def _day(date: str | None) -> str:
     if not date:
         return ""
     try:
-        return datetime.fromisoformat(date).strftime("%-d %B %Y")
+        day = datetime.fromisoformat(date)
+        return f"{day.day} {day:%B %Y}"
     except ValueError:
         return date
 
@@ -175,10 +176,15 @@ def transcript_html(cues: Sequence[Cue]) -> Safe:
     return Safe("\n".join(out))
 
 
+def seconds(ms: int) -> str:
+    """Milliseconds as the shortest exact decimal seconds, for #t= links: 61500 → 61.5."""
+    return f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
+
+
 def chapters_html(chapters: Sequence[ChapterMark]) -> Safe:
-    """The chapter list: each a button that seeks, with its start time and a #t= link."""
+    """The chapter list: each a #t= link to its start (the player seeks), with its time."""
     items = [
-        f'<li><a href="#t={c.start_ms / 1000:g}" data-c="{c.start_ms}">'
+        f'<li><a href="#t={seconds(c.start_ms)}" data-c="{c.start_ms}">'
         f"{html.escape(c.title)}</a> <span>{clock(c.start_ms)}</span></li>"
         for c in chapters
     ]
