@@ -306,6 +306,13 @@ def test_speed_and_keys(browser: WebDriver, published: Published) -> None:
     before = _state(browser)["t"]
     body.send_keys(Keys.ARROW_RIGHT)
     assert abs(_state(browser)["t"] - (before + 15)) <= 0.25
+    body.send_keys(Keys.ARROW_LEFT)
+    assert abs(_state(browser)["t"] - before) <= 0.25
+    starts = [c.get_attribute("data-c") for c in browser.find_elements(By.CSS_SELECTOR, "[data-c]")]
+    body.send_keys("n")  # from inside the first chapter to the start of the second
+    assert abs(_state(browser)["t"] * 1000 - int(starts[1])) <= 250
+    body.send_keys("p")  # at a chapter's start, "previous" goes to the one before
+    assert _state(browser)["t"] <= 0.25
     # Every control is reachable by Tab and shows its focus.
     controls = browser.execute_script(
         "return Array.from(document.querySelectorAll('button:not([hidden]), select, .chapters a'))"
