@@ -274,3 +274,18 @@ def test_site_pages_follow_feed_xml_and_skip_what_is_not_there(
         "player.css",
         "player.js",
     ]
+
+
+def test_the_episode_artwork_is_shown_when_there_is_one(tmp_path: Path) -> None:
+    info = _info(tmp_path)
+    page_file, embed_file = page.write_episode(info)
+    doc = lxml_html.fromstring(page_file.read_bytes())
+    assert doc.xpath("//img") == [] and doc.xpath("//audio/@data-art") == [""]
+    info.artwork.write_bytes(b"\xff\xd8\xff")  # what the pipeline writes beside the MP3
+    page_file, embed_file = page.write_episode(info)
+    doc = lxml_html.fromstring(page_file.read_bytes())
+    assert doc.xpath("//img/@src") == ["story.cover.jpg"]
+    assert doc.xpath("//audio/@data-art") == ["story.cover.jpg"]
+    assert lxml_html.fromstring(embed_file.read_bytes()).xpath("//audio/@data-art") == [
+        "story.cover.jpg"
+    ]

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 from narrate.config import AI_DISCLOSURE
 from narrate.files import write_text_atomic
 from narrate.models import ChapterMark, Cue, Script
+from narrate.pipeline import artwork_path
 from narrate.web.sidecars import read_sidecars
 
 ASSETS = ("player.js", "player.css")
@@ -95,6 +96,11 @@ class PageInfo:
     def chapters(self) -> Path:
         """The JSON chapters beside the MP3."""
         return self.audio.with_suffix(".chapters.json")
+
+    @property
+    def artwork(self) -> Path:
+        """The episode's square artwork beside the MP3 (present only when the article had one)."""
+        return artwork_path(self.audio)
 
     @property
     def page(self) -> Path:
@@ -231,6 +237,12 @@ def _common(info: PageInfo, cues: Sequence[Cue], assets: str) -> dict[str, objec
             if url
             else ""
         ),
+        "art": Safe(
+            f'<img class="art" src="{quote(info.artwork.name)}" alt="" width="112" height="112">'
+            if info.artwork.is_file()
+            else ""
+        ),
+        "art_src": quote(info.artwork.name) if info.artwork.is_file() else "",
     }
 
 

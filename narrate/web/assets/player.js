@@ -232,6 +232,9 @@
       title: audio.dataset.title || document.title,
       artist: audio.dataset.artist || "",
       album: "Narrated article",
+      artwork: audio.dataset.art
+        ? [{ src: new URL(audio.dataset.art, location.href).href, sizes: "1400x1400", type: "image/jpeg" }]
+        : [],
     });
     const handlers = {
       play: () => audio.play(),
