@@ -9,10 +9,10 @@ from pathlib import Path
 
 from narrate import workers as pool
 from narrate.article import cover, extract, fetch, segment
-from narrate.audio import master, synthesize, tag, transcript, voices
+from narrate.audio import artwork, master, synthesize, tag, transcript, voices
 from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits
 from narrate.errors import InputError, NarrateError
-from narrate.files import atomic_path, write_text_atomic
+from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Progress, Script
 from narrate.speech import lexicon_file
 
@@ -61,6 +61,16 @@ def check_output(out: Path) -> None:
 def sidecars(out: Path) -> tuple[Path, Path]:
     """The transcript and chapters files that go with an MP3."""
     return out.with_suffix(".vtt"), out.with_suffix(".chapters.json")
+
+
+def extra_transcripts(out: Path) -> tuple[Path, Path]:
+    """The SRT and JSON transcripts beside an MP3: the formats some podcast apps read instead."""
+    return out.with_suffix(".srt"), out.with_suffix(".transcript.json")
+
+
+def artwork_path(out: Path) -> Path:
+    """The episode's square artwork beside an MP3, when the article had a usable lead image."""
+    return out.with_suffix(".cover.jpg")
 
 
 def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Script:
@@ -146,6 +156,14 @@ def narrate_script(
     vtt, chapters = sidecars(out)
     write_text_atomic(vtt, transcript.render_vtt(timeline.cues))
     write_text_atomic(chapters, transcript.render_chapters_json(timeline.chapters, script))
+    srt, json_transcript = extra_transcripts(out)
+    write_text_atomic(srt, transcript.render_srt(timeline.cues))
+    write_text_atomic(json_transcript, transcript.render_transcript_json(timeline.cues))
+    square = artwork.square_jpeg(art.data, art.mime) if art else None
+    if square:
+        write_bytes_atomic(artwork_path(out), square)
+    else:
+        artwork_path(out).unlink(missing_ok=True)  # an earlier version's image is not this one's
     return Episode(
         audio=out,
         transcript=vtt,

@@ -231,6 +231,7 @@ def read_feed(out: Path) -> list[Published]:
         items.append(Published(x("guid"), x("title"), rel, length, transcript, chapters))
     assert dates == sorted(dates, reverse=True), "newest first"
     files = {p.relative_to(out).as_posix() for p in (out / "episodes").iterdir()}
-    assert files == {f for i in items for f in (i.audio, i.transcript, i.chapters)}
+    extra = {i.audio.removesuffix(".mp3") + s for i in items for s in (".srt", ".transcript.json")}
+    assert files == {f for i in items for f in (i.audio, i.transcript, i.chapters)} | extra
     assert not [p for p in out.rglob("*.part")]
     return items

@@ -151,6 +151,8 @@ def test_article_writes_a_chaptered_mp3_with_transcript(tmp_path: Path, http_ser
     assert sorted(p.name for p in out.parent.iterdir()) == [
         "story.chapters.json",
         "story.mp3",
+        "story.srt",
+        "story.transcript.json",
         "story.vtt",
     ]
 
@@ -193,6 +195,8 @@ def test_quiet_run_prints_nothing_and_a_failed_run_keeps_the_old_file(tmp_path: 
         "broken.html",
         "story.chapters.json",
         "story.mp3",
+        "story.srt",
+        "story.transcript.json",
         "story.vtt",
     ]
 

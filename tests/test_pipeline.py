@@ -71,6 +71,8 @@ def test_nothing_is_left_beside_the_outputs(sample_episode: Episode) -> None:
     assert sorted(p.name for p in folder.iterdir()) == [
         "zelensky.chapters.json",
         "zelensky.mp3",
+        "zelensky.srt",
+        "zelensky.transcript.json",
         "zelensky.vtt",
     ]
 

@@ -1,14 +1,17 @@
-"""Sidecar files: a WebVTT transcript and Podcasting 2.0 JSON chapters."""
+"""Sidecar files: WebVTT, SRT and Podcasting 2.0 JSON transcripts, and JSON chapters."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 
+from narrate.errors import InputError
 from narrate.models import ChapterMark, Cue, Script
 
 CHAPTERS_VERSION = "1.2.0"
 """The JSON Chapters format version written (podcast namespace, jsonChapters.md)."""
+TRANSCRIPT_VERSION = "1.0.0"
+"""The JSON transcript format version written (podcast namespace, transcripts.md)."""
 
 
 def render_vtt(cues: Sequence[Cue]) -> str:
@@ -22,6 +25,35 @@ def render_vtt(cues: Sequence[Cue]) -> str:
     return "\n".join(blocks)
 
 
+def render_srt(cues: Sequence[Cue]) -> str:
+    """SubRip: one numbered cue per sentence, plain text (SRT has no voices and no escaping)."""
+    blocks = []
+    for n, cue in enumerate(cues, 1):
+        end = max(cue.end_ms, cue.start_ms + 1)
+        stamps = f"{timestamp(cue.start_ms)} --> {timestamp(end)}".replace(".", ",")
+        # One line per cue, and no arrow that a parser could take for a timing line.
+        text = " ".join(cue.text.split()).replace("-->", "->")
+        blocks.append(f"{n}\n{stamps}\n{text}\n")
+    return "\n".join(blocks)
+
+
+def render_transcript_json(cues: Sequence[Cue]) -> str:
+    """The Podcasting 2.0 JSON transcript: one segment per sentence, the role as speaker."""
+    doc = {
+        "version": TRANSCRIPT_VERSION,
+        "segments": [
+            {
+                "speaker": cue.role,
+                "startTime": cue.start_ms / 1000,
+                "endTime": max(cue.end_ms, cue.start_ms + 1) / 1000,
+                "body": " ".join(cue.text.split()),
+            }
+            for cue in cues
+        ],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
 def render_chapters_json(chapters: Sequence[ChapterMark], script: Script) -> str:
     """Podcasting 2.0 JSON chapters: start and end in seconds (ms precision) and titles."""
     doc: dict[str, object] = {"version": CHAPTERS_VERSION, "title": script.title}
@@ -32,6 +64,22 @@ def render_chapters_json(chapters: Sequence[ChapterMark], script: Script) -> str
         for c in chapters
     ]
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def read_chapters_json(text: str) -> tuple[ChapterMark, ...]:
+    """The chapters of a JSON chapters file, as render_chapters_json wrote them."""
+    try:
+        doc = json.loads(text)
+        return tuple(
+            ChapterMark(
+                str(c.get("title", "")),
+                round(float(c["startTime"]) * 1000),
+                round(float(c.get("endTime", c["startTime"])) * 1000),
+            )
+            for c in doc.get("chapters", [])
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"not a JSON chapters file: {exc}") from exc
 
 
 def timestamp(ms: int) -> str:

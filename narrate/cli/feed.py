@@ -79,6 +79,9 @@ def feed(
     quiet = quiet or bool(getattr(ctx.obj, "quiet", False))
     with progress_bar("Narrating", quiet) as progress:
         summary = batch.run(config, progress)
+    from narrate.web.site import write_site
+
+    write_site(config.out)  # the listening pages show what feed.xml now lists
     click.echo(render_summary(summary))
     ctx.exit(summary.exit_code)
 

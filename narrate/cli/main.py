@@ -172,6 +172,7 @@ def script(source: str, fmt: str, unknown_words: bool, **kw: Any) -> None:
 )
 @click.option("--workers", type=click.IntRange(1, 64), help="Synthesis processes [one per core].")
 @click.option("--no-cover", is_flag=True, help="Do not fetch the page's image as cover art.")
+@click.option("--html", is_flag=True, help="Also write NAME.html, NAME.embed.html and the player.")
 @_source_options
 @_verbosity
 @click.pass_obj
@@ -183,6 +184,7 @@ def article(
     bitrate: str,
     workers: int | None,
     no_cover: bool,
+    html: bool,
     **kw: Any,
 ) -> None:
     """Narrate SOURCE (URL, HTML file or -) into a chaptered MP3."""
@@ -198,6 +200,10 @@ def article(
     )
     with progress_bar("Synthesising", state.quiet) as progress:
         episode = pipeline.narrate_script(script_, output, opts, progress)
+    if html:
+        from narrate.web import page
+
+        page.write_episode(page.PageInfo.of(script_, episode.audio, episode.duration_ms))
     if not state.quiet:
         minutes, seconds = divmod(round(episode.duration_ms / 1000), 60)
         click.echo(

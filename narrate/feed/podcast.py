@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+import logging
 import math
 import re
 import struct
@@ -20,13 +21,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+from narrate.audio.transcript import timestamp
 from narrate.config import AI_DISCLOSURE, VERSION
 from narrate.errors import ConfigError
+from narrate.models import ChapterMark
+
+log = logging.getLogger(__name__)
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
-NAMESPACES = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM}
+PSC = "http://podlove.org/simple-chapters"
+"""Podlove Simple Chapters: inline chapters, the form gPodder's parser reads."""
+NAMESPACES = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM, "psc": PSC}
 for _prefix, _uri in NAMESPACES.items():
     ET.register_namespace(_prefix, _uri)
 
@@ -110,6 +117,14 @@ class EpisodeEntry:
     chapters_url: str | None = None
     language: str | None = None
     author: str | None = None
+    chapter_marks: tuple[ChapterMark, ...] = ()
+    """The chapters again, inline as psc:chapters, for apps that read no JSON chapters."""
+    srt_url: str | None = None
+    """The transcript as SubRip, for apps that read no VTT."""
+    json_transcript_url: str | None = None
+    """The transcript as Podcasting 2.0 JSON."""
+    image_url: str | None = None
+    """The episode's own square artwork (the article's lead image); None: the show's."""
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -196,6 +211,11 @@ def render(channel: Channel, entries: Sequence[EpisodeEntry]) -> bytes:
         _sub(top, _it("category"), text=category[1])
     _sub(ch, _it("explicit"), "true" if channel.explicit else "false")
     _sub(ch, _it("author"), one_line(channel.author))
+    if not channel.owner_email:
+        log.warning(
+            "no owner_email in the feed settings: Apple Podcasts needs itunes:owner/itunes:email "
+            "to confirm who owns the show"
+        )
     owner = _sub(ch, _it("owner"))
     _sub(owner, _it("name"), one_line(channel.owner_name or channel.author))
     if channel.owner_email:
@@ -229,6 +249,8 @@ def _item(ch: ET.Element, entry: EpisodeEntry, channel: Channel) -> None:
         type="audio/mpeg",
     )
     _sub(item, _it("title"), one_line(entry.title) or "Untitled")
+    if entry.image_url:
+        _sub(item, _it("image"), href=entry.image_url)
     _sub(item, _it("duration"), str(max(1, math.ceil(entry.duration_ms / 1000))))
     _sub(item, _it("explicit"), "true" if channel.explicit else "false")
     _sub(item, _it("episodeType"), "full")
@@ -239,8 +261,23 @@ def _item(ch: ET.Element, entry: EpisodeEntry, channel: Channel) -> None:
         if entry.language:
             attrs["language"] = entry.language
         _sub(item, _pc("transcript"), **attrs)
+    for url, kind in (
+        (entry.srt_url, "application/x-subrip"),
+        (entry.json_transcript_url, "application/json"),
+    ):
+        if url:
+            extra = {"url": url, "type": kind}
+            if entry.language:
+                extra["language"] = entry.language
+            _sub(item, _pc("transcript"), **extra)
     if entry.chapters_url:
         _sub(item, _pc("chapters"), url=entry.chapters_url, type="application/json+chapters")
+    if entry.chapter_marks:
+        psc = _sub(item, f"{{{PSC}}}chapters", version="1.2")
+        for mark in entry.chapter_marks:
+            _sub(
+                psc, f"{{{PSC}}}chapter", start=timestamp(mark.start_ms), title=one_line(mark.title)
+            )
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

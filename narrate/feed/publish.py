@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from narrate import pipeline
+from narrate.audio import transcript
 from narrate.errors import NarrateError
 from narrate.feed import podcast
 from narrate.feed.config import BatchConfig
@@ -112,6 +114,13 @@ def publish(db: State, config: BatchConfig, sources: Sequence[str], now: datetim
 
 def _entry(config: BatchConfig, item: Item) -> podcast.EpisodeEntry:
     assert item.audio and item.duration_ms is not None
+    # Episodes narrated before SRT, JSON and artwork existed have none: listed when present.
+    audio = config.out / item.audio
+
+    def present(path: Path) -> str | None:
+        return _url(config, path.relative_to(config.out).as_posix()) if path.is_file() else None
+
+    srt, json_transcript = pipeline.extra_transcripts(audio)
     when = item.published or item.discovered_at
     return podcast.EpisodeEntry(
         guid=item.guid,
@@ -126,16 +135,27 @@ def _entry(config: BatchConfig, item: Item) -> podcast.EpisodeEntry:
         chapters_url=_url(config, item.chapters) if item.chapters else None,
         language=item.lang,
         author=item.author,
+        srt_url=present(srt),
+        json_transcript_url=present(json_transcript),
+        image_url=present(pipeline.artwork_path(audio)),
+        chapter_marks=(
+            transcript.read_chapters_json((config.out / item.chapters).read_text("utf-8"))
+            if item.chapters
+            else ()
+        ),
     )
 
 
 def _sweep(out: Path, referenced: set[str]) -> None:
     """Remove episode files no item refers to, and temp files of interrupted writes."""
+    # Every file derived from an episode (transcripts, artwork, pages) is named after its MP3.
+    stems = {Path(rel).stem for rel in referenced if rel.endswith(".mp3")}
     folder = out / EPISODES
     if folder.is_dir():
         for path in folder.iterdir():
             rel = path.relative_to(out).as_posix()
-            if path.is_file() and rel not in referenced:
+            derived = path.name.split(".", 1)[0] in stems
+            if path.is_file() and rel not in referenced and not derived:
                 log.info("removing %s", rel)
                 path.unlink(missing_ok=True)
     for path in out.glob(".*.part"):

@@ -27,6 +27,9 @@ _TYPES = {
     ".json": "application/json",
     ".xml": "application/rss+xml; charset=utf-8",
     ".png": "image/png",
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
 }
 
 
@@ -101,16 +104,20 @@ class Handler(SimpleHTTPRequestHandler):
         super().end_headers()
 
     def copyfile(self, source: BinaryIO, outputfile: BinaryIO) -> None:  # type: ignore[override]
-        if self._range is None:
-            shutil.copyfileobj(source, outputfile)
-            return
-        remaining = self._range[1] - self._range[0] + 1
-        while remaining > 0:
-            chunk = source.read(min(64 * 1024, remaining))
-            if not chunk:
-                break
-            outputfile.write(chunk)
-            remaining -= len(chunk)
+        try:
+            if self._range is None:
+                shutil.copyfileobj(source, outputfile)
+                return
+            remaining = self._range[1] - self._range[0] + 1
+            while remaining > 0:
+                chunk = source.read(min(64 * 1024, remaining))
+                if not chunk:
+                    break
+                outputfile.write(chunk)
+                remaining -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            # A player that seeks drops its request mid-file: normal, not worth a traceback.
+            log.debug("%s left before %s was sent", self.address_string(), self.path)
 
     def log_message(self, format: str, *args: object) -> None:
         log.info("%s %s", self.address_string(), format % args)
