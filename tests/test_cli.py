@@ -246,5 +246,5 @@ def test_feed_exit_status_reports_failed_items(tmp_path: Path) -> None:
 
 def test_a_bad_bitrate_is_a_usage_error_before_any_work(tmp_path: Path) -> None:
     run = narrate("article", str(SHORT), "-o", str(tmp_path / "x.mp3"), "--bitrate", "abc")
-    assert run.returncode == 2 and b"Error: Invalid value for '--bitrate'" in run.stderr
+    assert run.returncode == 2 and b"Error: --bitrate must be an MP3 bitrate" in run.stderr
     assert b"Traceback" not in run.stderr and not list(tmp_path.iterdir())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import signal
 import sys
 import time
@@ -14,10 +13,10 @@ from typing import Any
 
 import click
 
-from narrate import pipeline
+from narrate import config, pipeline
 from narrate.cli import feed as cli_feed
 from narrate.cli.progress import bar as progress_bar
-from narrate.config import DISCLAIMER, VERSION, FetchLimits
+from narrate.config import VERSION, SettingsError
 from narrate.errors import NarrateError
 from narrate.models import ROLES
 
@@ -37,12 +36,6 @@ class State:
         levels = (logging.WARNING, logging.INFO, logging.DEBUG)
         level = logging.ERROR if self.quiet else levels[min(self.verbose, 2)]
         logging.getLogger().setLevel(logging.DEBUG if self.debug else level)
-
-
-def _bitrate(value: str) -> str:
-    if not re.fullmatch(r"(?:[89]|[1-9][0-9]|[12][0-9][0-9]|3[01][0-9]|320)k", value):
-        raise click.BadParameter(f"{value!r} is not an MP3 bitrate such as 64k (8k to 320k)")
-    return value
 
 
 def _verbosity(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,13 +88,20 @@ def _options(
     no_disclaimer: bool,
     allow_private: bool,
     lexicon: tuple[Path, ...],
+    cover: bool = True,
     **extra: Any,
 ) -> pipeline.Options:
-    limits = FetchLimits.from_env(allow_private=True if allow_private else None)
-    text = None if no_disclaimer else (disclaimer or DISCLAIMER)
-    return pipeline.Options(
-        profile=voice, disclaimer=text, limits=limits, lexicons=lexicon, **extra
+    settings = config.load(
+        None,
+        flags={
+            "voice": voice,
+            "disclaimer": False if no_disclaimer else disclaimer,
+            "allow_private": True if allow_private else None,
+            "lexicon": lexicon,
+            **extra,
+        },
     )
+    return pipeline.Options.from_settings(settings, cover=cover)
 
 
 def _source_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -163,14 +163,8 @@ def script(source: str, fmt: str, unknown_words: bool, **kw: Any) -> None:
     help="The MP3 to write; .vtt and .chapters.json go beside it.",
 )
 @click.option("--voice", metavar="PROFILE", help="Voice profile name (in voices/) or TOML path.")
-@click.option(
-    "--bitrate",
-    default="64k",
-    show_default=True,
-    callback=lambda _ctx, _param, value: _bitrate(value),
-    help="MP3 bitrate (CBR), 8k to 320k.",
-)
-@click.option("--workers", type=click.IntRange(1, 64), help="Synthesis processes [one per core].")
+@click.option("--bitrate", help="MP3 bitrate (CBR), 8k to 160k.  [default: 64k]")
+@click.option("--workers", type=int, help="Synthesis processes [one per core].")
 @click.option("--no-cover", is_flag=True, help="Do not fetch the page's image as cover art.")
 @_source_options
 @_verbosity
@@ -180,7 +174,7 @@ def article(
     source: str,
     output: Path,
     voice: str | None,
-    bitrate: str,
+    bitrate: str | None,
     workers: int | None,
     no_cover: bool,
     **kw: Any,
@@ -338,7 +332,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except NarrateError as exc:
+    except (NarrateError, SettingsError) as exc:
         if debug:
             raise
         click.echo(f"Error: {exc}", err=True)
