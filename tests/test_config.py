@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mutagen.mp3
@@ -87,6 +88,94 @@ def test_the_bitrate_rule_is_what_the_encoder_writes(tmp_path: Path, rate: int) 
             config.load(None, env={}, flags={"bitrate": bad})
 
 
+BIG = b"<html><body><article>" + b"<p>Filler text for a page that is too big.</p>" * 7000
+
+
+# what the file says, the environment, the flags, the page, and what the script run shows
+CLI_CASES = {
+    "the file's disclaimer": (
+        'allow_private = true\ndisclaimer = "A file reads."',
+        {},
+        [],
+        "/ok",
+        "A file reads.",
+    ),
+    "a flag over the file": (
+        'allow_private = true\ndisclaimer = "A file reads."',
+        {},
+        ["--disclaimer", "A flag reads."],
+        "/ok",
+        "A flag reads.",
+    ),
+    "--no-disclaimer over the file": (
+        'allow_private = true\ndisclaimer = "A file reads."',
+        {},
+        ["--no-disclaimer"],
+        "/ok",
+        "title",
+    ),
+    "the file allows loopback": ("allow_private = true", {}, [], "/ok", DISCLAIMER),
+    "the environment over the file": (
+        "allow_private = true",
+        {"NARRATE_ALLOW_PRIVATE": "0"},
+        [],
+        "/ok",
+        "Error: refusing to fetch from 127.0.0.1",
+    ),
+    "a flag over the environment": (
+        "",
+        {"NARRATE_ALLOW_PRIVATE": "0"},
+        ["--allow-private"],
+        "/ok",
+        DISCLAIMER,
+    ),
+    "the file's page cap": (
+        "allow_private = true\nmax_page_mb = 0.2",
+        {},
+        [],
+        "/big",
+        "larger than 209715 bytes",
+    ),
+    "the environment's page cap": (
+        "allow_private = true\nmax_page_mb = 0.2",
+        {"NARRATE_MAX_PAGE_MB": "0.1"},
+        [],
+        "/big",
+        "larger than 104857 bytes",
+    ),
+    "the environment's timeout": (
+        "allow_private = true\ntimeout = 30",
+        {"NARRATE_TIMEOUT": "0.5"},
+        [],
+        "/slow",
+        "Error: timed out",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CLI_CASES))
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_the_command_line_layers_settings(
+    case: str, where: str, tmp_path: Path, http_server
+) -> None:
+    toml, env, flags, route, shown = CLI_CASES[case]
+    http_server.page("/ok", SHORT.read_bytes())
+    http_server.page("/big", BIG)
+    http_server.drip("/slow", 2, 1000, delay_s=2.0)
+    path = tmp_path / "narrate.toml"
+    path.write_text(toml)
+    command = ["script", http_server.url(route), "--format", "json", *flags]
+    given = ["--config", str(path)]
+    args = [*given, *command] if where == "before" else [*command, *given]
+    run = narrate(*args, env={"NARRATE_ALLOW_PRIVATE": "", **env})
+    if shown.startswith("Error: ") or "bytes" in shown:
+        assert run.returncode != 0 and shown in run.stderr.decode(), run.stderr
+        return
+    assert run.returncode == 0, run.stderr
+    first = json.loads(run.stdout)["chapters"][0]["segments"][0]
+    assert shown in (first["text"], first["role"])
+
+
 RATES = "8k, 16k, 24k, 32k, 40k, 48k, 56k, 64k, 80k, 96k, 112k, 128k, 144k or 160k"
 
 # environment, TOML, command line, and the one line it must print
@@ -123,6 +212,12 @@ BAD_VALUES = [
         [],
         "NARRATE_ALLOW_PRIVATE must be true or false (1 or 0), not 'maybe'",
     ),
+    ({}, 'timeout = "abc"', [], "{path}: timeout must be a number of seconds, not 'abc'"),
+    ({}, "workers = 0", [], "{path}: workers must be at least 1, not 0"),
+    ({}, "voice = 3", [], "{path}: voice must be a text, not 3"),
+    ({}, "lexicon = 3", [], "{path}: lexicon must be a list of paths or URLs, not 3"),
+    ({}, 'bitrate = "320k"', [], "{path}: bitrate must be an MP3 bitrate: {rates}, not '320k'"),
+    ({}, "colour = 1", [], "{path}: unknown setting(s) colour"),
     ({}, None, ["--bitrate", "7k"], "--bitrate must be an MP3 bitrate: {rates}, not '7k'"),
     ({}, None, ["--workers", "0"], "--workers must be at least 1, not 0"),
     ({}, None, ["--workers", "65"], "--workers must be at most 64, not 65"),
@@ -142,3 +237,9 @@ def test_a_bad_value_is_one_line_naming_its_source(
     assert run.returncode == 2 and run.stdout == b""
     assert run.stderr.decode() == f"Error: {message.format(path=path, rates=RATES)}\n"
     assert not list(tmp_path.glob("x.*"))
+
+
+def test_feed_flags_go_through_the_same_checks(tmp_path: Path) -> None:
+    run = narrate("feed", "f.xml", "-o", str(tmp_path / "pod"), "--limit", "0")
+    assert run.returncode == 2 and run.stderr == b"Error: --limit must be at least 1, not 0\n"
+    assert not (tmp_path / "pod").exists()
