@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -274,3 +275,10 @@ def test_a_bad_output_is_refused_before_the_page_is_fetched(tmp_path: Path, http
         run = narrate("article", url, "-o", str(output), "--allow-private")
         assert run.returncode == 1 and run.stderr.startswith(b"Error: "), run.stderr
     assert http_server.hits == []
+
+
+def test_the_distribution_has_its_own_name_and_installs_narrate() -> None:
+    # "narrate" on the package index is an unrelated TTS tool; ours installs as narrate-news.
+    dist = importlib.metadata.distribution("narrate-news")
+    [script] = [e for e in dist.entry_points if e.group == "console_scripts"]
+    assert (script.name, script.value) == ("narrate", "narrate.cli.main:main")
