@@ -6,6 +6,7 @@ its own records (pipeline.Options, feed.config.BatchConfig) from the `Settings` 
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -149,7 +150,7 @@ Check = Callable[[Any], Any]
 def _number(
     unit: str, *, whole: bool = False, least: float = 0, most: float | None = None
 ) -> Check:
-    """A number of unit, above 0 (or at least `least` when whole), parsed from text too."""
+    """A finite number of unit above `least` (whole: at least `least`), parsed from text too."""
     kind = f"a whole number of {unit}" if whole else f"a number of {unit}"
 
     def check(value: Any) -> Any:
@@ -159,6 +160,8 @@ def _number(
             except ValueError:
                 raise ValueError(kind) from None
         if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+            raise ValueError(kind)
+        if not math.isfinite(value):
             raise ValueError(kind)
         if whole and value < least:
             raise ValueError(f"at least {least:g}")

@@ -188,6 +188,12 @@ BAD_VALUES = [
     ),
     ({"NARRATE_TIMEOUT": "0"}, None, [], "NARRATE_TIMEOUT must be more than 0, not '0'"),
     (
+        {"NARRATE_TIMEOUT": "nan"},
+        None,
+        [],
+        "NARRATE_TIMEOUT must be a number of seconds, not 'nan'",
+    ),
+    (
         {"NARRATE_MAX_PAGE_MB": "lots"},
         None,
         [],
