@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,12 @@ from narrate import pipeline
 from narrate.cli.flags import global_flags, source_options, source_settings, state
 from narrate.cli.progress import bar as progress_bar
 from narrate.models import ROLES
+
+
+def _output(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help=text
+    )
 
 
 @click.command()
@@ -47,13 +54,7 @@ def script(ctx: click.Context, source: str, fmt: str, unknown_words: bool, **kw:
 
 @click.command()
 @click.argument("source")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The MP3 to write; .vtt and .chapters.json go beside it.",
-)
+@_output("The MP3 to write; .vtt and .chapters.json go beside it.")
 @click.option("--voice", metavar="PROFILE", help="Voice profile name (in voices/) or TOML path.")
 @click.option("--bitrate", metavar="RATE", help="MP3 bitrate (CBR), 8k to 160k.  [default: 64k]")
 @click.option("--workers", type=int, help="Synthesis processes [one per core].")
@@ -80,13 +81,7 @@ def article(ctx: click.Context, source: str, output: Path, no_cover: bool, **kw:
 
 @click.command()
 @click.argument("text")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="WAV file to write.",
-)
+@_output("WAV file to write.")
 @click.option("--role", type=click.Choice(ROLES), default="narration", show_default=True)
 @click.option("--voice", metavar="PROFILE", help="Voice profile name or TOML path.")
 @global_flags
