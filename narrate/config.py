@@ -105,26 +105,45 @@ class Settings:
     """Every setting, one field per TOML key; narrate.example.toml documents each."""
 
     feeds: tuple[str, ...] = ()
+    """Feed URLs or files and OPML files listing feeds (`feed`)."""
     out: Path | None = None
+    """The podcast's output folder (`feed`)."""
     base_url: str | None = None
+    """Public URL of the output folder; None is `narrate serve`'s."""
     limit: int | None = None
+    """Keep only the newest N episodes."""
     since: date | None = None
+    """Ignore items published before this day."""
     workers: int | None = None
+    """Synthesis processes; None is one per core."""
     voice: str | None = None
+    """Voice profile name or TOML path; None is the bundled default."""
     lexicon: tuple[Path, ...] = ()
+    """Pronunciation lexicons over the bundled one, in order."""
     disclaimer: str | None = DISCLAIMER
     """Spoken first; None only when the user disables it explicitly."""
     bitrate: str = "64k"
+    """MP3 bitrate (CBR), one of MP3_BITRATES."""
     allow_private: bool = FetchLimits.allow_private
+    """Fetch from loopback and private networks."""
     timeout: float = FetchLimits.timeout_s
+    """Seconds per HTTP request."""
     max_page_mb: float = FetchLimits.max_page_bytes / MIB
+    """Largest page body, MB after decompression."""
     max_feed_mb: float = FetchLimits.max_feed_bytes / MIB
+    """Largest feed body, MB after decompression."""
     extract_timeout: float = ExtractLimits.timeout_s
+    """Seconds to extract one page."""
     extract_memory_mb: int = ExtractLimits.memory_mb
+    """Address space of the extraction worker (0: none)."""
     fallback_min_chars: int = 500
+    """Narrate a feed item's own text when a page has no article and it is this long."""
     max_attempts: int = 5
+    """Failures after which an item is quarantined."""
     retry_base: float = 600.0
+    """Seconds before the first retry; doubles with each attempt."""
     retry_max: float = 86400.0
+    """Longest retry delay in seconds."""
     channel: Channel = field(default_factory=Channel)
 
     @property
