@@ -311,7 +311,7 @@ def test_since_ignores_older_items_and_feed_errors_are_reported(site: Site, tmp_
 
 def narrate_feed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "narrate", "feed", *args, "-q"],
+        [sys.executable, "-m", "narrate", "feed", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
