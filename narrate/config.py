@@ -1,10 +1,19 @@
-"""Settings in one place: packaged defaults ← NARRATE_* environment ← CLI flags."""
+"""Settings in one place: defaults ← TOML file ← NARRATE_* environment ← flags, checked once.
+
+This module sits at the bottom of the package and imports nothing of narrate: each domain builds
+its own records (pipeline.Options, feed.config.BatchConfig) from the `Settings` made here.
+"""
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -35,12 +44,10 @@ def voice_dirs() -> tuple[Path, ...]:
     return tuple(dirs)
 
 
-def _env_number(name: str) -> float | None:
-    value = os.environ.get(name, "").strip()
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
+MIB = 1024 * 1024
+
+MP3_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+"""kbit/s LAME writes for Piper's 16–22.05 kHz mono (MPEG-2 layer III); it rounds any other."""
 
 
 @dataclass(frozen=True)
@@ -48,30 +55,14 @@ class FetchLimits:
     """Bounds on every HTTP request narrate makes."""
 
     timeout_s: float = 30.0
-    """Total deadline per request: connect, redirects and body (NARRATE_TIMEOUT)."""
-    max_page_bytes: int = 20 * 1024 * 1024
-    """Largest decompressed page body (NARRATE_MAX_PAGE_MB)."""
-    max_feed_bytes: int = 10 * 1024 * 1024
-    """Largest decompressed feed body (NARRATE_MAX_FEED_MB)."""
+    """Total deadline per request: connect, redirects and body."""
+    max_page_bytes: int = 20 * MIB
+    """Largest decompressed page body."""
+    max_feed_bytes: int = 10 * MIB
+    """Largest decompressed feed body."""
     max_redirects: int = 5
     allow_private: bool = False
-    """Admit loopback and private addresses: intranets, tests (NARRATE_ALLOW_PRIVATE=1)."""
-
-    @classmethod
-    def from_env(cls, **overrides: object) -> FetchLimits:
-        """Defaults, then NARRATE_* environment, then explicit (non-None) overrides."""
-        allow = os.environ.get("NARRATE_ALLOW_PRIVATE", "") not in ("", "0", "false", "no")
-        values: dict[str, object] = {"allow_private": allow}
-        if (timeout := _env_number("NARRATE_TIMEOUT")) is not None:
-            values["timeout_s"] = timeout
-        for key, env in (
-            ("max_page_bytes", "NARRATE_MAX_PAGE_MB"),
-            ("max_feed_bytes", "NARRATE_MAX_FEED_MB"),
-        ):
-            if (megabytes := _env_number(env)) is not None:
-                values[key] = int(megabytes * 1024 * 1024)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+    """Admit loopback and private addresses: intranets, tests."""
 
 
 @dataclass(frozen=True)
@@ -79,16 +70,304 @@ class ExtractLimits:
     """Bounds on extracting one page, which runs in a worker process."""
 
     timeout_s: float = 60.0
-    """Wall clock (NARRATE_EXTRACT_TIMEOUT); a 20 MB page takes about 11 s."""
+    """Wall clock; a 20 MB page takes about 11 s."""
     memory_mb: int = 2048
-    """Address space (NARRATE_EXTRACT_MEMORY_MB, 0: none); a 20 MB page peaks near 700 MB."""
+    """Address space (0: none); a 20 MB page peaks near 700 MB."""
 
-    @classmethod
-    def from_env(cls) -> ExtractLimits:
-        """Defaults, then NARRATE_EXTRACT_* environment."""
-        timeout = _env_number("NARRATE_EXTRACT_TIMEOUT")
-        memory = _env_number("NARRATE_EXTRACT_MEMORY_MB")
-        return cls(
-            timeout_s=cls.timeout_s if timeout is None else timeout,
-            memory_mb=cls.memory_mb if memory is None else int(memory),
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the variable, key or flag."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Channel:
+    """The [channel] table of a `narrate feed` podcast; None takes the input feed's value."""
+
+    title: str | None = None
+    description: str | None = None
+    link: str | None = None
+    author: str | None = None
+    owner_name: str | None = None
+    owner_email: str | None = None
+    category: tuple[str, ...] = ("News",)
+    """Apple Podcasts category as (top, [sub])."""
+    explicit: bool = False
+    image: str | None = None
+    language: str | None = None
+    locked: bool = False
+    guid: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, one field per TOML key; narrate.example.toml documents each."""
+
+    feeds: tuple[str, ...] = ()
+    """Feed URLs or files and OPML files listing feeds (`feed`)."""
+    out: Path | None = None
+    """The podcast's output folder (`feed`)."""
+    base_url: str | None = None
+    """Public URL of the output folder; None is `narrate serve`'s."""
+    limit: int | None = None
+    """Keep only the newest N episodes."""
+    since: date | None = None
+    """Ignore items published before this day."""
+    workers: int | None = None
+    """Synthesis processes; None is one per core."""
+    voice: str | None = None
+    """Voice profile name or TOML path; None is the bundled default."""
+    lexicon: tuple[Path, ...] = ()
+    """Pronunciation lexicons over the bundled one, in order."""
+    disclaimer: str | None = DISCLAIMER
+    """Spoken first; None only when the user disables it explicitly."""
+    bitrate: str = "64k"
+    """MP3 bitrate (CBR), one of MP3_BITRATES."""
+    allow_private: bool = FetchLimits.allow_private
+    """Fetch from loopback and private networks."""
+    timeout: float = FetchLimits.timeout_s
+    """Seconds per HTTP request."""
+    max_page_mb: float = FetchLimits.max_page_bytes / MIB
+    """Largest page body, MB after decompression."""
+    max_feed_mb: float = FetchLimits.max_feed_bytes / MIB
+    """Largest feed body, MB after decompression."""
+    extract_timeout: float = ExtractLimits.timeout_s
+    """Seconds to extract one page."""
+    extract_memory_mb: int = ExtractLimits.memory_mb
+    """Address space of the extraction worker (0: none)."""
+    fallback_min_chars: int = 500
+    """Narrate a feed item's own text when a page has no article and it is this long."""
+    max_attempts: int = 5
+    """Failures after which an item is quarantined."""
+    retry_base: float = 600.0
+    """Seconds before the first retry; doubles with each attempt."""
+    retry_max: float = 86400.0
+    """Longest retry delay in seconds."""
+    channel: Channel = field(default_factory=Channel)
+
+    @property
+    def fetch(self) -> FetchLimits:
+        """The HTTP bounds these settings ask for."""
+        return FetchLimits(
+            timeout_s=self.timeout,
+            max_page_bytes=int(self.max_page_mb * MIB),
+            max_feed_bytes=int(self.max_feed_mb * MIB),
+            allow_private=self.allow_private,
         )
+
+    @property
+    def extract(self) -> ExtractLimits:
+        """The extraction worker's bounds these settings ask for."""
+        return ExtractLimits(timeout_s=self.extract_timeout, memory_mb=self.extract_memory_mb)
+
+
+Check = Callable[[Any], Any]
+"""Turns a raw value (TOML, flag or environment text) into a setting, or says what it wants."""
+
+
+def _number(
+    unit: str, *, whole: bool = False, least: float = 0, most: float | None = None
+) -> Check:
+    """A finite number of unit above `least` (whole: at least `least`), parsed from text too."""
+    kind = f"a whole number of {unit}" if whole else f"a number of {unit}"
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = int(value) if whole else float(value)
+            except ValueError:
+                raise ValueError(kind) from None
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+            raise ValueError(kind)
+        if not math.isfinite(value):
+            raise ValueError(kind)
+        if whole and value < least:
+            raise ValueError(f"at least {least:g}")
+        if not whole and value <= least:
+            raise ValueError(f"more than {least:g}")
+        if most is not None and value > most:
+            raise ValueError(f"at most {most:g}")
+        return value if whole else float(value)
+
+    return check
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("true or false (1 or 0)")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a text")
+    return value
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str | Path) for v in value):
+        raise ValueError("a list of paths or URLs")
+    return tuple(str(v) for v in value)
+
+
+def _paths(value: Any) -> tuple[Path, ...]:
+    return tuple(Path(v) for v in _texts(value))
+
+
+def _path(value: Any) -> Path:
+    if not isinstance(value, str | Path) or not str(value):
+        raise ValueError("a folder path")
+    return Path(value)
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError("a date (YYYY-MM-DD)") from None
+
+
+def _disclaimer(value: Any) -> str | None:
+    if value is True:
+        return DISCLAIMER
+    if value is False:
+        return None
+    if isinstance(value, str) and value.strip():
+        return value
+    raise ValueError("true, false or a text")
+
+
+def _bitrate(value: Any) -> str:
+    if isinstance(value, str) and value.endswith("k") and value[:-1] in map(str, MP3_BITRATES):
+        return value
+    listed = ", ".join(f"{b}k" for b in MP3_BITRATES[:-1])
+    raise ValueError(f"an MP3 bitrate: {listed} or {MP3_BITRATES[-1]}k")
+
+
+def _category(value: Any) -> tuple[str, ...]:
+    parts = value.split(">") if isinstance(value, str) else value
+    if not isinstance(parts, list | tuple) or not all(isinstance(p, str) for p in parts):
+        raise ValueError("'Top' or 'Top > Sub'")
+    return tuple(p.strip() for p in parts)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: how its value is checked, and where else than the TOML file it comes from."""
+
+    check: Check
+    env: str | None = None
+    """The NARRATE_* variable that overrides the file."""
+    channel: bool = False
+    """It lives in the [channel] table."""
+
+
+SCHEMA: dict[str, Key] = {
+    "feeds": Key(_texts),
+    "out": Key(_path),
+    "base_url": Key(_text),
+    "limit": Key(_number("episodes", whole=True, least=1)),
+    "since": Key(_date),
+    "workers": Key(_number("processes", whole=True, least=1, most=64)),
+    "voice": Key(_text),
+    "lexicon": Key(_paths),
+    "disclaimer": Key(_disclaimer),
+    "bitrate": Key(_bitrate),
+    "allow_private": Key(_flag, "NARRATE_ALLOW_PRIVATE"),
+    "timeout": Key(_number("seconds"), "NARRATE_TIMEOUT"),
+    "max_page_mb": Key(_number("MB"), "NARRATE_MAX_PAGE_MB"),
+    "max_feed_mb": Key(_number("MB"), "NARRATE_MAX_FEED_MB"),
+    "extract_timeout": Key(_number("seconds"), "NARRATE_EXTRACT_TIMEOUT"),
+    "extract_memory_mb": Key(_number("MB", whole=True), "NARRATE_EXTRACT_MEMORY_MB"),
+    "fallback_min_chars": Key(_number("characters", whole=True, least=1)),
+    "max_attempts": Key(_number("attempts", whole=True, least=1)),
+    "retry_base": Key(_number("seconds")),
+    "retry_max": Key(_number("seconds")),
+    **{k: Key(_text, channel=True) for k in ("title", "description", "link", "author")},
+    **{k: Key(_text, channel=True) for k in ("owner_name", "owner_email", "image")},
+    "category": Key(_category, channel=True),
+    "explicit": Key(_flag, channel=True),
+    "language": Key(_text, channel=True),
+    "locked": Key(_flag, channel=True),
+    "guid": Key(_text, channel=True),
+}
+"""Every TOML key (top level, or in [channel]), in the order narrate.example.toml lists them."""
+
+
+def load(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults ← the TOML file ← NARRATE_* in env (os.environ) ← flags (None or empty: unset)."""
+    top: dict[str, Any] = {}
+    chan: dict[str, Any] = {}
+
+    def put(key: str, value: Any) -> None:
+        (chan if SCHEMA[key].channel else top)[key] = value
+
+    if path is not None:
+        for key, value in _read(path).items():
+            put(key, _relative(key, _checked(key, value, f"{path}: {key}"), path.parent))
+    environ = os.environ if env is None else env
+    for key, spec in SCHEMA.items():
+        if spec.env and (text := environ.get(spec.env, "").strip()):
+            put(key, _checked(key, text, spec.env))
+    for key, value in (flags or {}).items():
+        if value is not None and value != () and value != []:
+            put(key, _checked(key, value, "--" + key.replace("_", "-")))
+    return Settings(**top, channel=Channel(**chan))
+
+
+def _checked(key: str, value: Any, name: str) -> Any:
+    try:
+        return SCHEMA[key].check(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be {exc}, not {value!r}") from None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The file's settings as one flat mapping of known keys."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot read config {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: invalid TOML: {exc}") from exc
+    chan = data.pop("channel", {})
+    if not isinstance(chan, dict):
+        raise SettingsError(f"{path}: [channel] must be a table")
+    for keys, table, channel in ((data, "", False), (chan, "[channel] ", True)):
+        if unknown := sorted(k for k in keys if k not in SCHEMA or SCHEMA[k].channel != channel):
+            raise SettingsError(f"{path}: unknown {table}setting(s) {', '.join(unknown)}")
+    return {**data, **chan}
+
+
+def _relative(key: str, value: Any, here: Path) -> Any:
+    """A path in the file is relative to the file: feeds, out, lexicon, a voice's TOML."""
+    if key == "feeds":
+        return tuple(v if _is_url(v) else str(here / v) for v in value)
+    if key == "out":
+        return here / value
+    if key == "lexicon":
+        return tuple(here / v for v in value)
+    if key == "voice" and value.endswith(".toml"):
+        return str(here / value)
+    return value
+
+
+def _is_url(source: str) -> bool:
+    scheme, sep, _ = source.partition("://")
+    return bool(sep) and scheme.isalpha()

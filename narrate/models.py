@@ -228,3 +228,5 @@ class Episode:
     cues: tuple[Cue, ...]
     loudness_lufs: float
     """The file's integrated loudness (LUFS) as predicted before encoding."""
+    script: Script
+    """What was narrated: its title, site, date and link describe the episode."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from narrate import workers as pool
 from narrate.article import cover, extract, fetch, segment
 from narrate.audio import artwork, master, synthesize, tag, transcript, voices
-from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits
+from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits, Settings
 from narrate.errors import InputError, NarrateError
 from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Progress, Script
@@ -35,8 +35,22 @@ class Options:
     """Fetch the page's lead image as cover art."""
     lexicons: tuple[Path, ...] = ()
     """User pronunciation lexicons, applied over the bundled one in order."""
-    limits: FetchLimits = field(default_factory=FetchLimits.from_env)
-    extract: ExtractLimits = field(default_factory=ExtractLimits.from_env)
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    extract: ExtractLimits = field(default_factory=ExtractLimits)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, cover: bool = True) -> Options:
+        """The options these settings describe; `cover` is a flag of the article command only."""
+        return cls(
+            profile=settings.voice,
+            disclaimer=settings.disclaimer,
+            bitrate=settings.bitrate,
+            workers=settings.workers,
+            cover=cover,
+            lexicons=settings.lexicon,
+            limits=settings.fetch,
+            extract=settings.extract,
+        )
 
 
 def check_output(out: Path) -> None:
@@ -172,6 +186,7 @@ def narrate_script(
         chapters=timeline.chapters,
         cues=timeline.cues,
         loudness_lufs=loudness,
+        script=script,
     )
 
 
@@ -180,4 +195,12 @@ def narrate_article(
 ) -> Episode:
     """The main job: a URL, file or `-` to a chaptered MP3."""
     check_output(out)
-    return narrate_script(load_script(source, opts), out, opts, progress)
+    script = load_script(source, opts)
+    log.info(
+        "script: %d chapters, %d segments, %d sentences, language %s",
+        len(script.chapters),
+        len(script.segments),
+        sum(len(s.sentences) for s in script.segments),
+        script.lang,
+    )
+    return narrate_script(script, out, opts, progress)

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from narrate.cli.feed import feed as feed_command
-from narrate.config import DISCLAIMER
+from narrate.config import DISCLAIMER, SCHEMA, SettingsError
 from narrate.errors import ConfigError
 from narrate.feed import batch, items, publish
 from narrate.feed import config as feed_settings
@@ -311,7 +311,7 @@ def test_since_ignores_older_items_and_feed_errors_are_reported(site: Site, tmp_
 
 def narrate_feed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "narrate", "feed", *args, "-q"],
+        [sys.executable, "-m", "narrate", "feed", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -478,9 +478,10 @@ def test_example_config_documents_every_option(tmp_path: Path) -> None:
     example = ROOT / "narrate.example.toml"
     cfg = feed_settings.load_config(example)
     text = example.read_text()
-    assert "\n[channel]\n" in text
-    for key in (feed_settings._TOP_KEYS - {"channel"}) | feed_settings._CHANNEL_KEYS:
-        assert f"\n{key} =" in text or f"\n# {key} =" in text, key
+    top, channel = text.split("\n[channel]\n")
+    for key, spec in SCHEMA.items():
+        assert f"\n{key} =" in (channel if spec.channel else top) or f"\n# {key} =" in text, key
+        assert spec.env is None or spec.env in text, spec.env
     assert cfg.base_url == "https://example.com/podcast/"
     assert cfg.category == ("News", "Daily News")
     assert cfg.disclaimer == DISCLAIMER
@@ -500,25 +501,29 @@ def test_example_config_documents_every_option(tmp_path: Path) -> None:
     ("toml", "message"),
     [
         ("feeds = ['a']\nout = 'o'\ncolour = 1", "unknown setting"),
-        ("feeds = ['a']\nout = 'o'\n[channel]\nowner = 'x'", r"unknown \[channel\]"),
-        ("feeds = ['a']\nout = 'o'\nlimit = 'ten'", "limit has the wrong type"),
-        ("feeds = ['a']\nout = 'o'\nlimit = 0", "at least 1"),
+        ("feeds = ['a']\nout = 'o'\n[channel]\nowner = 'x'", r"unknown \[channel\] setting"),
+        ("feeds = ['a']\nout = 'o'\ntitle = 'x'", "unknown setting.s. title"),
+        ("feeds = ['a']\nout = 'o'\nchannel = 1", r"\[channel\] must be a table"),
+        ("feeds = ['a']\nout = 'o'\nlimit = 'ten'", "limit must be a whole number of episodes"),
+        ("feeds = ['a']\nout = 'o'\nlimit = 0", "limit must be at least 1, not 0"),
         ("feeds = ['a']\nout = 'o'\nsince = 'soon'", "since must be a date"),
         ("feeds = ['a']\nout = 'o'\n[channel]\ncategory = 'Cats'", "Apple Podcasts category"),
         ("feeds = ['a']", "no output folder"),
         ("out = 'o'", "no feeds"),
-        ("feeds = 'a'\nout = 'o'", "feeds must be a list"),
+        ("feeds = 1\nout = 'o'", "feeds must be a list of paths or URLs, not 1"),
         ("feeds = [", "invalid TOML"),
-        ("feeds = ['a']\nout = 'o'\ntimeout = -5", "timeout must be greater than 0"),
-        ("feeds = ['a']\nout = 'o'\nmax_page_mb = -1", "max_page_mb must be greater than 0"),
-        ("feeds = ['a']\nout = 'o'\nmax_attempts = 0", "max_attempts must be greater than 0"),
-        ("feeds = ['a']\nout = 'o'\nbitrate = 'fast'", "bitrate must be like 64k"),
+        ("feeds = ['a']\nout = 'o'\ntimeout = -5", "timeout must be more than 0, not -5"),
+        ("feeds = ['a']\nout = 'o'\nmax_page_mb = -1", "max_page_mb must be more than 0, not -1"),
+        ("feeds = ['a']\nout = 'o'\nmax_attempts = 0", "max_attempts must be at least 1"),
+        ("feeds = ['a']\nout = 'o'\nbitrate = 'fast'", "bitrate must be an MP3 bitrate"),
+        ("feeds = ['a']\nout = 'o'\nallow_private = 'maybe'", "allow_private must be true or"),
+        ("feeds = ['a']\nout = 'o'\ndisclaimer = 3", "disclaimer must be true, false or a text"),
     ],
 )
 def test_bad_config(tmp_path: Path, toml: str, message: str) -> None:
     path = tmp_path / "narrate.toml"
     path.write_text(toml)
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises((ConfigError, SettingsError), match=message):
         feed_settings.load_config(path)
 
 

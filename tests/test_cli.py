@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -17,20 +18,7 @@ from narrate.audio.measure import decode, recognise, recogniser
 from narrate.config import DISCLAIMER
 from narrate.models import Clip
 from tests.audio_helpers import parse_vtt
-
-SHORT = Path(__file__).parent / "fixtures" / "pages" / "short-article.html"
-
-
-def narrate(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None):
-    """Run the installed CLI as a user would; returns the CompletedProcess (text mode)."""
-    return subprocess.run(
-        [sys.executable, "-m", "narrate", *args],
-        input=stdin,
-        capture_output=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+from tests.cli_run import SHORT, narrate
 
 
 def test_script_is_the_same_from_a_file_stdin_and_http(http_server, sample: Path) -> None:
@@ -248,7 +236,53 @@ def test_feed_exit_status_reports_failed_items(tmp_path: Path) -> None:
     assert b"1 failed" in run.stdout
 
 
-def test_a_bad_bitrate_is_a_usage_error_before_any_work(tmp_path: Path) -> None:
-    run = narrate("article", str(SHORT), "-o", str(tmp_path / "x.mp3"), "--bitrate", "abc")
-    assert run.returncode == 2 and b"Error: Invalid value for '--bitrate'" in run.stderr
-    assert b"Traceback" not in run.stderr and not list(tmp_path.iterdir())
+def _every_command(tmp: Path) -> dict[str, tuple[list[str], int, str]]:
+    """Each command with quick arguments: its exit status and how stderr starts when quiet."""
+    return {
+        "script": (["script", str(SHORT)], 0, ""),
+        "article": (["article", str(SHORT), "-o", str(tmp / "x.vtt")], 1, "Error: the output"),
+        "say": (["say", "Hello.", "-o", str(tmp / "hi.wav")], 0, ""),
+        "voices": (["voices"], 0, ""),
+        "voices check": (["voices", "check", "--voice", "nobody"], 1, "Error: no voice profile"),
+        "lexicon show": (["lexicon", "show", "Peskov"], 0, ""),
+        "cache info": (["cache", "info"], 0, ""),
+        "cache clear": (["cache", "clear"], 0, ""),
+        "feed": (["feed", "f.xml", "-o", str(tmp / "pod"), "--limit", "0"], 2, "Error: --limit"),
+        "serve": (["serve", str(tmp / "none")], 2, "Usage: "),
+    }
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+@pytest.mark.parametrize("command", list(_every_command(Path())))
+def test_every_command_takes_the_global_flags_in_either_place(
+    command: str, where: str, tmp_path: Path
+) -> None:
+    args, status, stderr = _every_command(tmp_path)[command]
+    words = len(command.split())
+    flags = ["-q", "--config", str(tmp_path / "narrate.toml")]
+    (tmp_path / "narrate.toml").write_text("")
+    line = [*flags, *args] if where == "before" else [*args[:words], *flags, *args[words:]]
+    run = narrate(*line, env={"NARRATE_CACHE_DIR": str(tmp_path / "cache")})
+    assert run.returncode == status, run.stderr
+    assert run.stderr.decode().startswith(stderr) and (stderr or not run.stderr), run.stderr
+    assert b"No such option" not in run.stderr
+
+
+def test_debug_after_the_command_shows_the_traceback(tmp_path: Path) -> None:
+    run = narrate("say", "Hi.", "-o", str(tmp_path / "x.wav"), "--voice", "nobody", "--debug")
+    assert run.returncode != 0 and b"Traceback" in run.stderr and b"VoiceError" in run.stderr
+
+
+def test_a_bad_output_is_refused_before_the_page_is_fetched(tmp_path: Path, http_server) -> None:
+    url = http_server.page("/story.html", SHORT.read_bytes())
+    for output in (tmp_path / "x.vtt", SHORT / "x.mp3", Path("/dev/null")):
+        run = narrate("article", url, "-o", str(output), "--allow-private")
+        assert run.returncode == 1 and run.stderr.startswith(b"Error: "), run.stderr
+    assert http_server.hits == []
+
+
+def test_the_distribution_has_its_own_name_and_installs_narrate() -> None:
+    # "narrate" on the package index is an unrelated TTS tool; ours installs as narrate-news.
+    dist = importlib.metadata.distribution("narrate-news")
+    [script] = [e for e in dist.entry_points if e.group == "console_scripts"]
+    assert (script.name, script.value) == ("narrate", "narrate.cli.main:main")

@@ -251,15 +251,6 @@ def test_guard_checks_every_redirect_hop() -> None:
     assert "/secret" not in out["hits"] and "/hop-to-loopback" in out["hits"]
 
 
-def test_limits_come_from_the_environment(monkeypatch) -> None:
-    monkeypatch.setenv("NARRATE_TIMEOUT", "7.5")
-    monkeypatch.setenv("NARRATE_MAX_PAGE_MB", "1")
-    monkeypatch.setenv("NARRATE_ALLOW_PRIVATE", "1")
-    limits = FetchLimits.from_env(max_feed_bytes=5)
-    assert (limits.timeout_s, limits.max_page_bytes, limits.max_feed_bytes) == (7.5, 1048576, 5)
-    assert limits.allow_private
-
-
 @pytest.mark.parametrize("http_server", ["::1"], indirect=True)
 def test_ipv6_literal_gets_a_bracketed_host_header(http_server) -> None:
     url = http_server.page("/", "<p>six</p>")

@@ -58,7 +58,6 @@ def test_hostile_items_fail_alone_with_their_reasons(
     http_server: Server, https_server: Server, certificate, monkeypatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trust the test HTTPS server
-    monkeypatch.setenv("NARRATE_EXTRACT_TIMEOUT", "2")
     good = http_server.page("/good.html", page(*ARTICLES["bridge"]))
     latin = (
         "<html><head><meta charset='iso-8859-1'><title>Café reopens</title></head><body><article>"
@@ -95,7 +94,8 @@ def test_hostile_items_fail_alone_with_their_reasons(
     ]
     feed = http_server.page("/feed.xml", rss(http_server.base, items), "application/rss+xml")
     out = tmp_path / "pod"
-    summary = batch.run(config(feed, out, limits=replace(LIMITS, timeout_s=2.0)))
+    limits = replace(LIMITS, timeout_s=2.0)
+    summary = batch.run(config(feed, out, limits=limits, extract=ExtractLimits(timeout_s=2)))
 
     outcome = {i.title: i for i in summary.items}
     assert outcome["Bridge reopens after repairs"].outcome == "published"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from narrate.cli.flags import global_flags, source_options, source_settings, state
 from narrate.cli.progress import bar as progress_bar
 from narrate.cli.progress import cut
 from narrate.web import serve as web
@@ -32,52 +32,21 @@ _MARK = {
     "-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder."
 )
 @click.option("--base-url", metavar="URL", help="Public URL of the output folder.")
-@click.option("--limit", type=click.IntRange(min=1), help="Keep the newest N episodes.")
+@click.option("--limit", type=int, help="Keep the newest N episodes.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Ignore items before DATE.")
-@click.option("--workers", type=click.IntRange(1, 64), help="Synthesis processes [one per core].")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML settings (see narrate.example.toml); flags override it.",
-)
+@click.option("--workers", type=int, help="Synthesis processes [one per core].")
 @click.option("--voice", metavar="PROFILE", help="Voice profile name or TOML path.")
-@click.option(
-    "--lexicon",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, resolve_path=True),
-    help="A pronunciation lexicon (TOML) over the bundled one; repeatable.",
-)
-@click.option("--no-disclaimer", is_flag=True, help="Do not speak the AI-voice disclaimer.")
-@click.option("--allow-private", is_flag=True, help="Allow loopback and private addresses.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@source_options
+@global_flags
 @click.pass_context
-def feed(
-    ctx: click.Context,
-    feeds: tuple[str, ...],
-    config_path: Path | None,
-    since: datetime | None,
-    no_disclaimer: bool,
-    allow_private: bool,
-    quiet: bool,
-    lexicon: tuple[str, ...],
-    **flags: Any,
-) -> None:
+def feed(ctx: click.Context, **kw: Any) -> None:
     """Narrate new and changed items of FEED... (RSS, Atom, JSON Feed, OPML) into a podcast."""
     from narrate.feed import batch  # feedparser and SQLite load only for this command
     from narrate.feed import config as feed_settings
 
-    config = feed_settings.load_config(
-        config_path,
-        feeds=feeds,
-        since=since.date() if since else None,
-        disclaimer=False if no_disclaimer else None,
-        allow_private=True if allow_private else None,
-        lexicon=list(lexicon) or None,
-        **flags,
-    )
-    quiet = quiet or bool(getattr(ctx.obj, "quiet", False))
-    with progress_bar("Narrating", quiet) as progress:
+    flags = state(ctx)
+    config = feed_settings.from_settings(source_settings(flags, **kw))
+    with progress_bar("Narrating", flags.quiet) as progress:
         summary = batch.run(config, progress)
     from narrate.web.site import write_site
 
@@ -89,6 +58,7 @@ def feed(
 @click.command("serve")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--port", type=click.IntRange(0, 65535), default=web.DEFAULT_PORT, show_default=True)
+@global_flags
 def serve(folder: Path, port: int) -> None:
     """Serve FOLDER (a `narrate feed` output) on 127.0.0.1 with byte ranges."""
 

@@ -65,6 +65,7 @@ def options(config: BatchConfig) -> pipeline.Options:
         bitrate=config.bitrate,
         workers=config.workers,
         limits=config.limits,
+        extract=config.extract,
         lexicons=config.lexicons,
     )
 
