@@ -329,7 +329,9 @@ def test_no_space_left_fails_the_item_and_keeps_what_was_published(
     assert batch.run(cfg).exit_code == 0
     before, rows = _snapshot(cfg.out), _rows(cfg.out)
     [bridge] = read_feed(cfg.out)
+    stem = bridge.audio.removesuffix(".mp3")
     published = {"feed.xml", "cover.png", bridge.audio, bridge.transcript, bridge.chapters}
+    published |= {stem + ".srt", stem + ".transcript.json"}
     assert (cfg.out / LOCK_NAME).is_file() and set(before) == published
 
     site.add("river", 2)
