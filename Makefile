@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SAMPLE := samples/zelensky-gauntlet.html
 OUT := out
 
-.PHONY: install demo test lint bench eval clean
+.PHONY: install browser demo test lint bench eval clean
 
 install: $(STAMP)
 
@@ -24,7 +24,14 @@ lint: install
 	$(BIN)/ruff check narrate tests scripts
 	$(BIN)/ruff format --check narrate tests scripts
 
-test: lint
+# The listening-page tests drive Debian's Chromium: installed here when missing and root may.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	     && apt-get update -qq && apt-get install -y -qq chromium chromium-driver; } \
+	|| echo "warning: no chromium/chromedriver and no way to install them: browser tests skip" >&2
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 bench: install
