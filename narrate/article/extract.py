@@ -13,6 +13,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import set_date_params
 
+from narrate.article import junk
 from narrate.errors import ExtractionError, InputError
 from narrate.models import Article, Block, BlockKind, Page
 from narrate.speech.normalise import clean as _clean
@@ -122,6 +123,8 @@ def extract(page: Page) -> Article:
     tree = trafilatura.load_html(html)
     if tree is None:
         raise InputError(f"not an HTML page: {source} could not be parsed as HTML")
+    removed = junk.prune(tree)
+    log.debug("removed %d in-body furniture subtrees", removed)
     doc = trafilatura.bare_extraction(
         tree,
         url=page.url,
@@ -401,6 +404,8 @@ def _is_junk(item: _Item) -> bool:
     if words <= 12 and (_JUNK.match(item.text) or _DATE_LINE.match(item.text)):
         return True
     if words <= 30 and _JUNK_ANYWHERE.search(item.text):
+        return True
+    if junk.is_junk_text(item.text):
         return True
     return words <= 8 and bool(_CREDIT.match(item.text))
 

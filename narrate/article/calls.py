@@ -1,0 +1,144 @@
+"""Calls to action and page-furniture labels, per language: the text side of in-body junk.
+
+Data only. `LABELS` open a block that is an insert, not a paragraph ("Read more: …", "Anzeige");
+`PHRASES` are what subscription, newsletter, donation, app, feedback and affiliate boxes say.
+Both are regular-expression sources, matched case-insensitively; the rules that use them
+(`narrate.article.junk`) only apply them to short blocks.
+"""
+
+from __future__ import annotations
+
+LABELS: dict[str, tuple[str, ...]] = {
+    "en": (
+        r"read (?:more|also|next)\b",
+        r"also read\b",
+        r"related(?: stories| articles| coverage| content)?\s*:",
+        r"see also\b",
+        r"more (?:on|about) this (?:story|topic)\s*:",
+        r"(?:watch|video|listen|gallery|photos?)\s*:",
+        r"advertisement\b",
+        r"sponsored(?: content| by)?\b",
+        r"paid (?:content|partnership|post)\b",
+        r"(?:pinned|key event|breaking|live)$",
+        r"(?:share|load more|show more|view all)\b",
+    ),
+    "de": (
+        r"lesen sie (?:auch|mehr|hier)\b",
+        r"(?:mehr zum thema|auch interessant|das könnte sie auch interessieren)\b",
+        r"(?:anzeige|werbung)\b",
+        r"(?:video|bildergalerie|fotostrecke|hören sie)\s*:",
+    ),
+    "es": (
+        r"(?:lee|lea) (?:también|además|más)\b",
+        r"(?:te puede interesar|también te puede interesar|relacionad[oa]s?\s*:)",
+        r"(?:publicidad|contenido patrocinado)\b",
+    ),
+    "fr": (
+        r"(?:à lire aussi|lire aussi|à lire également|voir aussi)\b",
+        r"(?:publicité|contenu sponsorisé|contenu partenaire)\b",
+    ),
+    "it": (
+        r"(?:leggi anche|leggi pure|potrebbe interessarti)\b",
+        r"(?:pubblicità|contenuto sponsorizzato)\b",
+    ),
+    "pt": (
+        r"(?:leia também|veja também|leia mais|saiba mais)\b",
+        r"(?:publicidade|conteúdo patrocinado)\b",
+    ),
+}
+
+PHRASES: dict[str, tuple[str, ...]] = {
+    "en": (
+        r"\bsubscri(?:be|ption|ber)\b",
+        r"\bsign (?:up|in)\b",
+        r"\bnewsletters?\b",
+        r"\b(?:free|premium) articles?\b",
+        r"\bunlimited (?:digital )?access\b",
+        r"\bmembership\b|\bmember-only\b|\bbecome a member\b",
+        r"\bsupport (?:local|independent|our|quality) (?:journalism|reporting|newsroom)\b",
+        r"\b(?:donate|donation|contribute today|make a contribution)\b",
+        r"\bdownload (?:the|our) app\b",
+        r"\bfollow (?:us|the \w+ on)\b",
+        r"\blisten to (?:this article|our podcast)\b",
+        r"\bwherever you get your podcasts\b",
+        r"\b\d+\s*min(?:ute)?s? read\b",
+        r"\breading time\b",
+        r"\bwas this (?:article|story|page) (?:helpful|useful)\b",
+        r"\breport an error\b",
+        r"\bprinter-friendly\b",
+        r"\be-?mail this (?:story|article)\b",
+        r"\bshare (?:this|on)\b",
+        r"\b(?:earn|receive) (?:a )?commission\b",
+        r"\breader-supported\b",
+        r"\baffiliate links?\b",
+        r"\bmessage and data rates\b",
+        r"\btext \w+ to \d+\b",
+        r"\bget (?:instant )?alerts\b",
+        r"\bprices were accurate\b",
+        r"\bsend us your (?:photos|videos|stories)\b",
+        r"\bturn on notifications\b",
+    ),
+    "de": (
+        r"\babonn(?:ieren|ement|enten)\b",
+        r"\bnewsletter\b",
+        r"\bkostenlose[n]? artikel\b",
+        r"\bjetzt (?:anmelden|registrieren|testen|lesen)\b",
+        r"\bwar dieser artikel hilfreich\b",
+        r"\bfolgen sie uns\b",
+        r"\bunterstützen sie\b",
+        r"\bmitglied werden\b",
+        r"\bbereits abonnent\b",
+    ),
+    "es": (
+        r"\bsuscr[ií](?:b|pc)\w*",
+        r"\bbolet[ií]n\b",
+        r"\bs[ií]guenos\b",
+        r"\bhazte (?:socio|miembro)\b",
+        r"\bapoya (?:el|nuestro) periodismo\b",
+        r"\bart[ií]culos? gratuitos?\b",
+        r"\binicia sesi[oó]n\b",
+        r"\b(?:canal de whatsapp|descarga (?:la|nuestra) app)\b",
+        r"\bte ha (?:resultado|parecido) [uú]til\b",
+    ),
+    "fr": (
+        r"\babonn(?:ez|ement|é)\w*",
+        r"\binscri(?:vez|re|ption)\w*",
+        r"\bnewsletter\b",
+        r"\bsoutenez\b",
+        r"\bsuivez-nous\b",
+        r"\bfaire un don\b",
+        r"\bvous a-t-il été utile\b",
+        r"\bd[ée]j[àa] abonn[ée]\b",
+        r"\bne vit que de ses lecteurs\b",
+    ),
+    "it": (
+        r"\babbona(?:ti|mento)\b",
+        r"\biscriviti\b",
+        r"\bnewsletter\b",
+        r"\bseguici\b",
+        r"\bsostieni\b",
+        r"\bfai una donazione\b",
+        r"\bin collaborazione con\b",
+        r"\bti è stato utile\b",
+        r"\bun piccolo contributo\b",
+    ),
+    "pt": (
+        r"\bassin(?:e|ante|atura)\b",
+        r"\binscreva-se\b",
+        r"\bnewsletter\b",
+        r"\bsiga-nos\b",
+        r"\bapoie\b",
+        r"\bj[áa] [ée] assinante\b",
+        r"\bbaixe (?:o|nosso) app\b",
+    ),
+}
+
+# Words that address the reader: calls to action do, news sentences rarely do outside quotes.
+READER: tuple[str, ...] = (
+    "you|your|yours|we|us|our",
+    "sie|ihnen|ihr|ihre|wir|uns|unser|unsere|unseren|du|dein|deine",
+    "tu|te|ti|usted|ustedes|nos|nuestro|nuestra|nuestros",
+    "vous|votre|vos|nous|notre|nos",
+    "ci|tuo|tua|tuoi|vostro|nostro|nostra|nostri",
+    "você|vocês|seu|sua|nosso|nossa",
+)
