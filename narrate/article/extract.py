@@ -13,7 +13,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import set_date_params
 
-from narrate.article import junk
+from narrate.article import headings, junk
 from narrate.errors import ExtractionError, InputError
 from narrate.models import Article, Block, BlockKind, Page
 from narrate.speech.normalise import clean as _clean
@@ -124,7 +124,8 @@ def extract(page: Page) -> Article:
     if tree is None:
         raise InputError(f"not an HTML page: {source} could not be parsed as HTML")
     removed = junk.prune(tree)
-    log.debug("removed %d in-body furniture subtrees", removed)
+    marked = headings.mark(tree)
+    log.debug("removed %d in-body furniture subtrees, marked %d headings", removed, marked)
     doc = trafilatura.bare_extraction(
         tree,
         url=page.url,
@@ -420,8 +421,10 @@ def _drop_junk(items: list[_Item], title: str) -> list[_Item]:
             log.debug("skipping code in a %s: %.40s", item.kind, item.text)
             continue
         leading = not any(k.kind != "heading" for k in kept) and index < 4
-        if leading and _key(item.text) == title_key:
-            continue  # the title is spoken once, from the metadata
+        if (leading or item.kind == "heading") and _key(item.text) == title_key:
+            continue  # the title is spoken once, from the metadata, and is no chapter
+        if item.kind == "heading" and headings.is_sentences(item.text):
+            item.kind = "paragraph"  # a standfirst in heading markup is read, but heads nothing
         if leading and len(item.text.split()) <= 12 and _BYLINE_LINE.match(item.text):
             continue
         kept.append(item)

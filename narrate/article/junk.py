@@ -104,6 +104,7 @@ _LINK_BLOCK_WORDS = 30
 
 _LABEL = re.compile("^(?:" + "|".join(p for ps in LABELS.values() for p in ps) + ")", re.IGNORECASE)
 _READER = re.compile(r"\b(?:" + "|".join(READER) + r")\b", re.IGNORECASE)
+_PHRASE = re.compile("|".join(p for ps in PHRASES.values() for p in ps), re.IGNORECASE)
 _PHRASE_RES = tuple(re.compile(p, re.IGNORECASE) for ps in PHRASES.values() for p in ps)
 _LABEL_BLOCK_WORDS = 25
 _PHRASES_BLOCK_WORDS = 50
@@ -289,7 +290,7 @@ def is_junk_text(text: str) -> bool:
     words = len(text.split())
     if words <= _LABEL_BLOCK_WORDS and _LABEL.match(text):
         return True
-    hits = sum(1 for p in _PHRASE_RES if p.search(text))
+    hits = sum(1 for p in _PHRASE_RES if p.search(text)) if _PHRASE.search(text) else 0
     sentence = text.rstrip().endswith((".", "!", "?"))
     if hits >= 2 and words <= _PHRASES_BLOCK_WORDS and (not sentence or _READER.search(text)):
         return True  # a box addresses its reader; a news sentence about subscribers does not
