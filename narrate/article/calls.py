@@ -77,6 +77,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
         r"\bprices were accurate\b",
         r"\bsend us your (?:photos|videos|stories)\b",
         r"\bturn on notifications\b",
+        r"\b(?:funded|supported) by (?:our )?readers\b",
+        r"\bhelp us (?:keep|continue|do)\b",
+        # A price offer in any of the languages: "for $5 a month", "pour 1 € par mois".
+        r"[$€£]\s?\d+(?:[.,]\d+)?\s?(?:€\s)?(?:a|per|par|pro|al|por|im|au) (?:month|year|mois|an|"
+        r"monat|jahr|mes|año|mese|anno|mês)\b",
     ),
     "de": (
         r"\babonn(?:ieren|ement|enten)\b",

@@ -13,7 +13,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import set_date_params
 
-from narrate.article import headings, junk
+from narrate.article import headings, junk, liveblog
 from narrate.errors import ExtractionError, InputError
 from narrate.models import Article, Block, BlockKind, Page
 from narrate.speech.normalise import clean as _clean
@@ -30,6 +30,7 @@ _CODE_TOKEN = re.compile(r"\)\s*;|//\s|=>|==|\w\.\w+\(")
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ")
 _NON_ALNUM = re.compile(r"[\W_]+")
 _MAX_HEADING_WORDS = 25
+_KICKER_WORDS = 5
 _MIN_WORDS = 12
 """Less body text than this is a navigation or error page, not an article."""
 
@@ -124,6 +125,8 @@ def extract(page: Page) -> Article:
     if tree is None:
         raise InputError(f"not an HTML page: {source} could not be parsed as HTML")
     removed = junk.prune(tree)
+    if liveblog.is_live_blog(tree):
+        liveblog.prepare(tree, tree.get("lang") or "")
     marked = headings.mark(tree)
     log.debug("removed %d in-body furniture subtrees, marked %d headings", removed, marked)
     doc = trafilatura.bare_extraction(
@@ -147,6 +150,7 @@ def extract(page: Page) -> Article:
     items = _recover_headings(items, tree, authors)
     title = _title(doc, tree) if not fragment else "Untitled article"
     items = _drop_junk_sections(items)
+    items = _drop_kicker(items, title)
     items = _drop_junk(items, title)
     items = _drop_empty_sections(items)
     blocks = tuple(Block(i.kind, i.text) for i in items)
@@ -421,14 +425,36 @@ def _drop_junk(items: list[_Item], title: str) -> list[_Item]:
             log.debug("skipping code in a %s: %.40s", item.kind, item.text)
             continue
         leading = not any(k.kind != "heading" for k in kept) and index < 4
-        if (leading or item.kind == "heading") and _key(item.text) == title_key:
+        if (index < 4 or item.kind == "heading") and _key(item.text) == title_key:
             continue  # the title is spoken once, from the metadata, and is no chapter
+        if leading and _is_title_line(item.text, title):
+            continue
         if item.kind == "heading" and headings.is_sentences(item.text):
             item.kind = "paragraph"  # a standfirst in heading markup is read, but heads nothing
         if leading and len(item.text.split()) <= 12 and _BYLINE_LINE.match(item.text):
             continue
         kept.append(item)
     return kept
+
+
+def _drop_kicker(items: list[_Item], title: str) -> list[_Item]:
+    """Drop the kicker or section label above an in-body headline: it is no body text."""
+    title_key = _key(title)
+    for index, item in enumerate(items[:4]):
+        if _key(item.text) == title_key:
+            before = [
+                i
+                for i in items[:index]
+                if len(i.text.split()) > _KICKER_WORDS or i.text.rstrip().endswith((".", "!", "?"))
+            ]
+            return before + items[index:]
+    return items
+
+
+def _is_title_line(text: str, title: str) -> bool:
+    """The page's <title> line: the headline, a separator and a short site name."""
+    rest = text[len(title) :] if text.startswith(title) else ""
+    return any(rest.startswith(sep) for sep in _TITLE_SEPARATORS) and len(rest.split()) <= 5
 
 
 def _drop_junk_sections(items: list[_Item]) -> list[_Item]:

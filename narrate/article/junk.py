@@ -23,6 +23,8 @@ def _names(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
+_NON_ALNUM = re.compile(r"[\W_]+")
+_PULL_QUOTE_CHARS = 20
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -37,7 +39,7 @@ _JUNK_NAMES = _names(
     toolbar tools badge kicker overline eyebrow dachzeile topline roofline caption captions
     figcaption cutline credit credits gallery slideshow carousel video podcast banner modal popup
     overlay consent cookie cookies sidebar widget listen audio support membership inread alerts
-    alert print offer offers"""
+    alert print offer offers rightcol leftcol"""
 )
 # Compound class names without separators ("promobox", "followus", "storytools").
 _JUNK_PREFIXES = (
@@ -82,6 +84,8 @@ _JUNK_PAIRS = frozenset(
         ("app", "promo"),
         ("app", "install"),
         ("right", "rail"),
+        ("right", "column"),
+        ("left", "column"),
     }
 )
 # Names of what looks like furniture but is the story.
@@ -124,8 +128,14 @@ def name_tokens(el: etree._Element) -> list[str]:
     return [t for t in _SPLIT.split(text) if t]
 
 
-def _named_junk(tokens: list[str]) -> bool:
+def _pairs(tokens: list[str]) -> set[tuple[str, str]]:
+    """Neighbouring name words, both ways round ("quote pull" as "pull quote")."""
     pairs = set(itertools.pairwise(tokens))
+    return pairs | {(b, a) for a, b in pairs}
+
+
+def _named_junk(tokens: list[str]) -> bool:
+    pairs = _pairs(tokens)
     if pairs & _KEEP_PAIRS:
         return False
     if pairs & _JUNK_PAIRS:
@@ -140,7 +150,7 @@ def _named_junk(tokens: list[str]) -> bool:
 
 
 def _kept(tokens: list[str]) -> bool:
-    pairs = set(itertools.pairwise(tokens))
+    pairs = _pairs(tokens)
     return bool(pairs & _KEEP_PAIRS) or any(t in _KEEP_NAMES for t in tokens)
 
 
@@ -175,7 +185,7 @@ def _tidy_tweet(el: etree._Element) -> None:
         for a in list(p.iter("a")):
             label = (a.text_content() or "").strip()
             if label.startswith(("pic.twitter.com", "http", "t.co/")):
-                _drop(a)
+                drop(a)
     el.attrib.clear()
     # Extractors discard "social"/"embed" wrappers whole: lift the quote out of them.
     parent = el.getparent()
@@ -189,8 +199,8 @@ def _tidy_tweet(el: etree._Element) -> None:
         parent = el.getparent()
 
 
-def _drop(el: etree._Element) -> None:
-    """Remove an element but keep the text that follows it."""
+def drop(el: etree._Element) -> None:
+    """Remove an element from its tree but keep the text that follows it."""
     parent = el.getparent()
     if parent is None:
         return
@@ -226,7 +236,7 @@ def prune(tree: etree._Element) -> int:
     if body is None:
         return 0
     for script in body.xpath(".//script[not(@type='application/ld+json')] | .//style"):
-        _drop(script)  # their text would count as words
+        drop(script)  # their text would count as words
     total = _words(body)
     removed = 0
     for el in list(body.iter()):
@@ -239,10 +249,28 @@ def prune(tree: etree._Element) -> int:
                 continue
             _tidy_tweet(el)
             continue
-        if _is_junk_element(el, total):
-            _drop(el)
+        if _repeated_pull_quote(el, body) or _is_junk_element(el, total):
+            drop(el)
             removed += 1
     return removed
+
+
+def _key(text: str) -> str:
+    return _NON_ALNUM.sub("", text.lower())
+
+
+def _repeated_pull_quote(el: etree._Element, body: etree._Element) -> bool:
+    """A pull quote that repeats a sentence of the body: heard once, without its attribution."""
+    tokens = name_tokens(el)
+    if "pullquote" not in tokens and ("pull", "quote") not in _pairs(tokens):
+        return False
+    quoted = _key(" ".join(t for p in el.iter("p") for t in p.itertext()))
+    if len(quoted) < _PULL_QUOTE_CHARS:
+        return False
+    rest = _key(
+        " ".join(t for p in body.iter("p") if el not in p.iterancestors() for t in p.itertext())
+    )
+    return quoted in rest
 
 
 def _inside_removed(el: etree._Element, body: etree._Element) -> bool:
