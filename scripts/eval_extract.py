@@ -8,7 +8,8 @@ Three sets, both extractors in the same run:
 - Readability's test pages (real ones, not synthetic): token-bag precision / recall / F1;
 - trafilatura's test pages: snippets that must be in the text (`expected_with`) or not
   (`expected_without`), scored as trafilatura's own evaluation does.
-The narrated body leaves out the disclaimer, the spoken headline and the byline/date line.
+The narrated body leaves out the disclaimer, the spoken headline, the byline/date line and the
+truncation note (narrate's own lines, not the page's).
 Also the median extraction + segmentation time per page. Run with `make eval`; prints a note and
 exits 0 when the corpus is not there.
 """
@@ -75,9 +76,10 @@ def snippet_counts(got: str, row: dict[str, Any]) -> tuple[int, int, int, int]:
     return sum(present), len(present) - sum(present), sum(leaked), len(leaked) - sum(leaked)
 
 
-def _narrated(html: str, url: str | None) -> tuple[str, float, int, int, str | None]:
-    """narrate's body text, its time in seconds, heading and quote block counts, error."""
+def _narrated(html: str, url: str | None) -> tuple[str, float, int, int, str | None, bool]:
+    """narrate's body text, its time in seconds, heading and quote block counts, error, paywall."""
     from narrate.article.extract import extract
+    from narrate.article.paywall import truncation_note
     from narrate.article.segment import credit_line, segment
     from narrate.errors import NarrateError
     from narrate.models import Page
@@ -87,17 +89,18 @@ def _narrated(html: str, url: str | None) -> tuple[str, float, int, int, str | N
         article = extract(Page(html, url))
         script = segment(article, disclaimer=None)
     except NarrateError as err:
-        return "", time.perf_counter() - start, 0, 0, str(err)
+        return "", time.perf_counter() - start, 0, 0, str(err), False
     seconds = time.perf_counter() - start
-    credit = credit_line(article)
+    # Our own lines are not the page's text: the credit line and the truncation note.
+    ours = {credit_line(article), truncation_note(article.site, article.lang)}
     body = [
         s.text
         for s in script.segments
-        if s.role != "title" and not (s.role == "narration" and s.text == credit)
+        if s.role != "title" and not (s.role == "narration" and s.text in ours)
     ]
     headings = sum(1 for b in article.blocks if b.kind == "heading")
     quotes = sum(1 for b in article.blocks if b.kind == "quote")
-    return "\n".join(body), seconds, headings, quotes, None
+    return "\n".join(body), seconds, headings, quotes, None, article.truncated
 
 
 def _evaluate(row: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +108,7 @@ def _evaluate(row: dict[str, Any]) -> dict[str, Any]:
 
     raw = gzip.decompress((ARTICLES / row["file"]).read_bytes())
     html = raw.decode(row.get("charset") or "utf-8", errors="replace")
-    narrated, seconds, headings, quotes, error = _narrated(html, row.get("url"))
+    narrated, seconds, headings, quotes, error, truncated = _narrated(html, row.get("url"))
     plain = trafilatura.extract(html, url=row.get("url")) or ""
     result: dict[str, Any] = {
         "id": row["id"],
@@ -114,6 +117,7 @@ def _evaluate(row: dict[str, Any]) -> dict[str, Any]:
         "ms": seconds * 1000,
         "headings": headings,
         "quotes": quotes,
+        "truncated": truncated,
     }
     if result["set"] == "scrapinghub":
         result["narrate"] = shingle_counts(narrated, row["expected_text"])
@@ -187,6 +191,8 @@ def main() -> int:
     _print_set("trafilatura pages, snippets", by_set["trafilatura"], _snippet_prf)
     timed = [r["ms"] for r in results if r["set"] != "trafilatura"]
     print(f"\nnarrate extract+segment: median {statistics.median(timed):.0f} ms/page")
+    flagged = [r["id"] for r in results if r["truncated"]]
+    print(f"flagged as paywalled teasers: {len(flagged)} {' '.join(flagged)}")
 
     errors = [r for r in results if r["error"]]
     print(f"\nnarrate errors: {len(errors)}")

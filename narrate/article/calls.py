@@ -147,3 +147,16 @@ READER: tuple[str, ...] = (
     "ci|tuo|tua|tuoi|vostro|nostro|nostra|nostri",
     "você|vocês|seu|sua|nosso|nossa",
 )
+
+# What a paywall box says where the teaser stops.
+KEEP_READING: tuple[str, ...] = (
+    r"\bto (?:read|continue reading) the (?:full|whole|rest of the) (?:story|article)\b",
+    r"\b(?:subscribe|sign in|log in|register) to (?:continue|keep) reading\b",
+    r"\bcontinue reading with (?:a|your) subscription\b",
+    r"\byou have reached your (?:limit|maximum) of free articles\b",
+    r"\b(?:jetzt |lesen sie )?weiterlesen mit\b|\bder vollständige artikel ist\b",
+    r"\bpara (?:seguir|continuar) leyendo\b",
+    r"\bla suite (?:de cet article )?est réservée aux abonnés\b|\bil vous reste \d+\s?%",
+    r"\bper continuare a leggere\b",
+    r"\bpara continuar (?:lendo|a ler)\b",
+)

@@ -13,7 +13,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import set_date_params
 
-from narrate.article import headings, junk, liveblog
+from narrate.article import headings, junk, liveblog, paywall
 from narrate.errors import ExtractionError, InputError
 from narrate.models import Article, Block, BlockKind, Page
 from narrate.speech.normalise import clean as _clean
@@ -124,6 +124,9 @@ def extract(page: Page) -> Article:
     tree = trafilatura.load_html(html)
     if tree is None:
         raise InputError(f"not an HTML page: {source} could not be parsed as HTML")
+    truncated = paywall.is_truncated(tree)
+    if truncated:
+        log.warning("%s is a paywalled teaser: narrating only the opening", source)
     removed = junk.prune(tree)
     if liveblog.is_live_blog(tree):
         liveblog.prepare(tree, tree.get("lang") or "")
@@ -171,6 +174,7 @@ def extract(page: Page) -> Article:
         date=date,
         image=urljoin(page.url or "", doc.image) if doc.image else None,
         description=_tidy(doc.description) if doc.description else None,
+        truncated=truncated,
     )
 
 

@@ -313,6 +313,11 @@ def _in_running_text(el: etree._Element) -> bool:
     return parent is not None and _words(parent) - _words(el) >= _RUNNING_TEXT_WORDS
 
 
+def asks_reader(text: str) -> bool:
+    """Whether the text has any of the calls to action (subscribe, sign in, donate…)."""
+    return bool(_PHRASE.search(text))
+
+
 def is_junk_text(text: str) -> bool:
     """Whether a block's words alone say it is an insert or a call to action."""
     words = len(text.split())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from narrate.article.paywall import truncation_note as _truncation_note
 from narrate.config import DISCLAIMER, disclaimer_for
 from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sentence
 from narrate.speech.normalise import clean as _clean
@@ -64,10 +65,13 @@ def _tidy(text: str) -> str:
     return _clean(re.sub(r"\s+", " ", text))
 
 
-def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
+def segment(
+    article: Article, disclaimer: str | None = DISCLAIMER, truncation_note: bool = True
+) -> Script:
     """Turn an article into the narration script: title chapter first, then one per heading.
 
-    The standard disclaimer is spoken in the article's language; a custom one as given.
+    The standard disclaimer is spoken in the article's language; a custom one as given. A
+    paywalled teaser ends with a line saying the rest is for subscribers, unless told not to.
     """
     lang = article.lang
     front: list[Segment] = []
@@ -88,6 +92,8 @@ def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
                 chapters.append(Chapter(title, tuple(segments)))
             title, segments = _tidy(block.text) or title, []
         segments.extend(_block_segments(block, lang))
+    if article.truncated and truncation_note:
+        segments.extend(_segments("narration", _truncation_note(article.site, lang), lang))
     if segments:
         chapters.append(Chapter(title, tuple(segments)))
     return Script(
@@ -100,6 +106,7 @@ def segment(article: Article, disclaimer: str | None = DISCLAIMER) -> Script:
         site=article.site,
         image=article.image,
         description=article.description,
+        truncated=article.truncated,
     )
 
 
