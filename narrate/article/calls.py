@@ -21,6 +21,11 @@ LABELS: dict[str, tuple[str, ...]] = {
         r"paid (?:content|partnership|post)\b",
         r"(?:pinned|key event|breaking|live)$",
         r"(?:share|load more|show more|view all)\b",
+        r"don[’']?t miss\b",
+        r"like this (?:story|article)\?",
+        r"follow (?:us|him|her|them|@\w+|[\w .]{1,40}?) on (?:twitter|facebook|instagram|x|youtube"
+        r"|tiktok|linkedin|threads|bluesky)\b",
+        r"tags\b",
     ),
     "de": (
         r"lesen sie (?:auch|mehr|hier)\b",
@@ -79,6 +84,14 @@ PHRASES: dict[str, tuple[str, ...]] = {
         r"\bturn on notifications\b",
         r"\b(?:funded|supported) by (?:our )?readers\b",
         r"\bhelp us (?:keep|continue|do)\b",
+        r"\bclick here\b",
+        r"\bfollow (?:us|him|her|them|@\w+|[\w .]{1,40}?) on (?:twitter|facebook|instagram|x"
+        r"|youtube|tiktok|linkedin|threads|bluesky)\b",
+        r"\bshare (?:it|this) with\b",
+        r"\b(?:may|can) be reached at\b",
+        r"\bcopyright\b|©|ⓒ",
+        r"\bfor as little as\b",
+        r"\buse the (?:promo )?code\b",
         # A price offer in any of the languages: "for $5 a month", "pour 1 € par mois".
         r"[$€£]\s?\d+(?:[.,]\d+)?\s?(?:€\s)?(?:a|per|par|pro|al|por|im|au) (?:month|year|mois|an|"
         r"monat|jahr|mes|año|mese|anno|mês)\b",
@@ -159,4 +172,24 @@ KEEP_READING: tuple[str, ...] = (
     r"\bla suite (?:de cet article )?est réservée aux abonnés\b|\bil vous reste \d+\s?%",
     r"\bper continuare a leggere\b",
     r"\bpara continuar (?:lendo|a ler)\b",
+)
+
+# Words of a date or time line ("Published Monday, May 13, 2025 at 3:14 p.m."), besides digits.
+DATE_WORDS = frozenset(
+    str.split(
+        """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    saturday sunday published updated posted last modified on at am pm a m p et est edt gmt utc
+    bst cet cest ist amt
+    januar februar märz mai juni juli oktober dezember montag dienstag mittwoch donnerstag
+    freitag samstag sonntag veröffentlicht aktualisiert am um uhr
+    enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+    lunes martes miércoles jueves viernes sábado domingo publicado actualizado de del a las
+    janvier février mars avril mai juin juillet août septembre octobre novembre décembre lundi
+    mardi mercredi jeudi vendredi samedi dimanche publié mis à jour le h
+    gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre
+    lunedì martedì mercoledì giovedì venerdì sabato domenica pubblicato aggiornato il alle ore
+    janeiro fevereiro março maio junho julho setembro outubro novembro dezembro segunda terça
+    quarta quinta sexta feira sábado domingo atualizado em às"""
+    )
 )

@@ -16,7 +16,7 @@ import re
 
 from lxml import etree
 
-from narrate.article.calls import LABELS, PHRASES, READER
+from narrate.article.calls import DATE_WORDS, KEEP_READING, LABELS, PHRASES, READER
 
 
 def _names(words: str) -> frozenset[str]:
@@ -39,8 +39,11 @@ _JUNK_NAMES = _names(
     toolbar tools badge kicker overline eyebrow dachzeile topline roofline caption captions
     figcaption cutline credit credits gallery slideshow carousel video podcast banner modal popup
     overlay consent cookie cookies sidebar widget listen audio support membership inread alerts
-    alert print offer offers rightcol leftcol"""
+    alert print offer offers rightcol leftcol dek deck standfirst strapline rollover tooltip
+    popover hovercard"""
 )
+# A dek or standfirst ("dek", "standfirst") restates the story: benchmark bodies leave it out,
+# and the listener hears the story itself right after the headline.
 # Compound class names without separators ("promobox", "followus", "storytools").
 _JUNK_PREFIXES = (
     "promo",
@@ -84,6 +87,9 @@ _JUNK_PAIRS = frozenset(
         ("app", "promo"),
         ("app", "install"),
         ("right", "rail"),
+        ("latest", "news"),
+        ("more", "news"),
+        ("top", "stories"),
         ("right", "column"),
         ("left", "column"),
     }
@@ -105,11 +111,21 @@ _DATA_VALUE_CHARS = 40
 _BLOCK_TAGS = _names("p div li ul ol table section blockquote h2 h3 h4 h5 h6")
 _LINK_LABEL_WORDS = 6
 _LINK_BLOCK_WORDS = 30
+_LINK_ITEM_WORDS = 60
+_LINK_ITEM_SHARE = 0.8
 
 _LABEL = re.compile("^(?:" + "|".join(p for ps in LABELS.values() for p in ps) + ")", re.IGNORECASE)
 _READER = re.compile(r"\b(?:" + "|".join(READER) + r")\b", re.IGNORECASE)
 _PHRASE = re.compile("|".join(p for ps in PHRASES.values() for p in ps), re.IGNORECASE)
 _PHRASE_RES = tuple(re.compile(p, re.IGNORECASE) for ps in PHRASES.values() for p in ps)
+_WORD = re.compile(r"\w+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
+_KEEP_READING = re.compile("|".join(KEEP_READING), re.IGNORECASE)
+_YEAR_OR_CLOCK = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}[:.h]\d\d\b")
+_DATE_LINE_WORDS = 16
+_DATE_LINE_OTHER_WORDS = 2
+"""A site or author name may sit on a date line ("LinkNaija August 08, 2018")."""
 _LABEL_BLOCK_WORDS = 25
 _PHRASES_BLOCK_WORDS = 50
 _BUTTON_WORDS = 8
@@ -224,10 +240,19 @@ def _link_block(el: etree._Element) -> bool:
     return linked >= 0.5 * words and words - linked <= _LINK_LABEL_WORDS
 
 
+def _linked_item(li: etree._Element) -> bool:
+    """A list item that is a link, whatever it wraps (a headline card, an image and a title)."""
+    words = _words(li)
+    if not words or words > _LINK_ITEM_WORDS:
+        return False
+    linked = sum(len(" ".join(a.itertext()).split()) for a in li.iter("a"))
+    return linked >= _LINK_ITEM_SHARE * words
+
+
 def _link_list(el: etree._Element) -> bool:
     """A list whose every item is a link: related stories, tags, a table of contents."""
     items = [li for li in el if li.tag == "li"]
-    return len(items) >= 2 and all(_link_block(li) for li in items)
+    return len(items) >= 2 and all(_linked_item(li) for li in items)
 
 
 def prune(tree: etree._Element) -> int:
@@ -292,7 +317,8 @@ def _is_junk_element(el: etree._Element, total: int) -> bool:
     if tag == "blockquote" and "instagram" in (el.get("class") or ""):
         return True
     tokens = name_tokens(el)
-    if tag in _JUNK_TAGS or el.get("aria-hidden") == "true" or el.get("hidden") is not None:
+    hidden = el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")
+    if tag in _JUNK_TAGS or el.get("aria-hidden") == "true" or hidden:
         parent = el.getparent()
         if tag == "figcaption" and parent is not None and parent.find(".//table") is not None:
             return False  # a data table's caption says what the table is
@@ -318,9 +344,22 @@ def asks_reader(text: str) -> bool:
     return bool(_PHRASE.search(text))
 
 
+def is_date_line(text: str) -> bool:
+    """A line that only says when ("sexta-feira, 22 de outubro de 2010 às 20:13"), any language."""
+    tokens = _WORD.findall(text.lower())
+    if not tokens or len(tokens) > _DATE_LINE_WORDS or not _YEAR_OR_CLOCK.search(text):
+        return False
+    rest = [t for t in tokens if not t.isdigit() and t not in DATE_WORDS]
+    return len(rest) <= _DATE_LINE_OTHER_WORDS
+
+
 def is_junk_text(text: str) -> bool:
-    """Whether a block's words alone say it is an insert or a call to action."""
+    """Whether a block's words alone say it is an insert, a call to action or a date line."""
     words = len(text.split())
+    if is_date_line(text) or _URL_ONLY.match(text.strip()):
+        return True
+    if words <= _LABEL_BLOCK_WORDS and _KEEP_READING.search(text):
+        return True
     if words <= _LABEL_BLOCK_WORDS and _LABEL.match(text):
         return True
     hits = sum(1 for p in _PHRASE_RES if p.search(text)) if _PHRASE.search(text) else 0
