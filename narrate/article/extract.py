@@ -335,9 +335,16 @@ def _table(el: etree._Element) -> Iterator[_Item]:
         return
     header: list[str] | None = None
     sentences: list[str] = []
+    captioned = False
     for row in rows:
         texts = [_text(c) for c in row]
-        if header is None and not sentences and all(c.get("role") == "head" for c in row):
+        if not sentences and sum(1 for t in texts if t) == 1 and len(texts) > 1 and texts[0]:
+            # trafilatura gives a <caption> a row of its own: the table's title, not its header.
+            sentences.append(_terminate(texts[0]))
+            captioned = True
+            continue
+        first = not sentences or (captioned and len(sentences) == 1)
+        if header is None and first and all(c.get("role") == "head" for c in row):
             header = texts
             continue
         if header and len(header) == len(texts):

@@ -129,6 +129,7 @@ _DATE_LINE_OTHER_WORDS = 2
 _LABEL_BLOCK_WORDS = 25
 _PHRASES_BLOCK_WORDS = 50
 _BUTTON_WORDS = 8
+_SLOGAN_WORDS = 20
 
 
 def name_tokens(el: etree._Element) -> list[str]:
@@ -364,6 +365,8 @@ def is_junk_text(text: str) -> bool:
         return True
     hits = sum(1 for p in _PHRASE_RES if p.search(text)) if _PHRASE.search(text) else 0
     sentence = text.rstrip().endswith((".", "!", "?"))
-    if hits >= 2 and words <= _PHRASES_BLOCK_WORDS and (not sentence or _READER.search(text)):
-        return True  # a box addresses its reader; a news sentence about subscribers does not
+    # A box addresses its reader or is a slogan; a news sentence about subscribers is neither.
+    boxed = not sentence or words <= _SLOGAN_WORDS or _READER.search(text)
+    if hits >= 2 and words <= _PHRASES_BLOCK_WORDS and boxed:
+        return True
     return hits >= 1 and words <= _BUTTON_WORDS and not sentence
