@@ -125,10 +125,11 @@ def extract(page: Page) -> Article:
     if tree is None:
         raise InputError(f"not an HTML page: {source} could not be parsed as HTML")
     truncated = paywall.is_truncated(tree)
+    live = liveblog.is_live_blog(tree)
     if truncated:
         log.warning("%s is a paywalled teaser: narrating only the opening", source)
     removed = junk.prune(tree)
-    if liveblog.is_live_blog(tree):
+    if live:
         liveblog.prepare(tree, tree.get("lang") or "")
     marked = headings.mark(tree)
     log.debug("removed %d in-body furniture subtrees, marked %d headings", removed, marked)
@@ -154,7 +155,7 @@ def extract(page: Page) -> Article:
     title = _title(doc, tree) if not fragment else "Untitled article"
     items = _drop_junk_sections(items)
     items = _drop_kicker(items, title)
-    items = _drop_junk(items, title)
+    items = _drop_junk(items, title, live)
     items = _drop_empty_sections(items)
     blocks = tuple(Block(i.kind, i.text) for i in items)
     if sum(len(b.text.split()) for b in blocks if b.kind != "heading") < _MIN_WORDS:
@@ -426,10 +427,13 @@ def _is_junk(item: _Item) -> bool:
     return words <= 8 and bool(_CREDIT.match(item.text))
 
 
-def _drop_junk(items: list[_Item], title: str) -> list[_Item]:
+def _drop_junk(items: list[_Item], title: str, live: bool = False) -> list[_Item]:
     title_key = _key(title)
     kept: list[_Item] = []
     for index, item in enumerate(items):
+        if live and liveblog.is_clock_line(item.text):
+            kept.append(item)  # an update's time, which a date-line rule would drop
+            continue
         if not _key(item.text) or _is_junk(item):
             continue
         if item.kind in ("paragraph", "quote") and _looks_like_code(item.text):

@@ -26,6 +26,7 @@ _BOLD = frozenset({"strong", "b"})
 _BLOCK_CHILDREN = frozenset(
     {"p", "div", "ul", "ol", "table", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "section"}
 )
+_CONTENT_BLOCKS = ("p", "ul", "ol", "table", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6")
 _NOT_A_HEADING_END = (".", ":", ";", ",", "…")
 # A full stop after a word (not "5." or "U.S.") and a capital: one sentence ends, another begins.
 _SENTENCE_BREAK = re.compile(r"[^\W\d]{2}\.\s+[^\W\d_]")
@@ -92,14 +93,18 @@ def mark(tree: etree._Element) -> int:
         if _STANDFIRST_NAMES & set(name_tokens(el)):
             el.tag = "p"  # a subtitle or dek in heading markup is read, but heads no section
     for el in list(body.iter("p", "div")):
-        if any(c.tag in _BLOCK_CHILDREN for c in el) or el.find(".//h1") is not None:
-            continue
-        text = " ".join(" ".join(el.itertext()).split())
-        if not is_heading_text(text) or el.xpath("ancestor::li | ancestor::blockquote"):
+        if el.getparent() is None or el.find(".//h1") is not None:
             continue
         tokens = name_tokens(el)
         pairs = set(itertools.pairwise(tokens))
         named = bool(_SUBHEAD_NAMES & set(tokens) or _SUBHEAD_PAIRS & pairs)
+        # A named subhead may wrap its text in a <div>; anything else must hold only inline text.
+        inner = el.iter(*_CONTENT_BLOCKS) if named else (c for c in el if c.tag in _BLOCK_CHILDREN)
+        if next((c for c in inner if c is not el), None) is not None:
+            continue
+        text = " ".join(" ".join(el.itertext()).split())
+        if not is_heading_text(text) or el.xpath("ancestor::li | ancestor::blockquote"):
+            continue
         bold = el.tag == "p" and _bold_only(el) and not el.xpath(".//a")
         if (named or bold) and _heads_text(el):
             _to_heading(el)

@@ -63,6 +63,11 @@ def clock(el: etree._Element, lang: str) -> str | None:
     return f"{(hour - 1) % 12 + 1}:{minute:02d} {suffix}"
 
 
+def is_clock_line(text: str) -> bool:
+    """A line that is only a clock time, as `prepare` writes it after an update's headline."""
+    return bool(_CLOCK.match(text.strip().removesuffix(".")))
+
+
 def _headline_after(stamp: etree._Element) -> etree._Element | None:
     """The update headline that follows a stamp inside the same update container."""
     node = stamp
