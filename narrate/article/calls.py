@@ -23,6 +23,14 @@ LABELS: dict[str, tuple[str, ...]] = {
         r"(?:share|load more|show more|view all)\b",
         r"don[’']?t miss\b",
         r"like this (?:story|article)\?",
+        r"you (?:may|might) also like\b",
+        r"listen (?:to \w+ live|live|back|again)\b",
+        r"source\s*:",
+        # Credit lines at the end of wire copy: who reported, who edited, where to write.
+        r"\(?(?:additional |with )?reporting by\b",
+        r"(?:editing|edited|compiled) by\b",
+        r"(?:write to|reach|contact) (?:the )?(?:reporters?|writers?|authors?|\w+ \w+)\b.{0,60}"
+        r"(?:@|\bat\b)",
         r"follow (?:us|him|her|them|@\w+|[\w .]{1,40}?) on (?:twitter|facebook|instagram|x|youtube"
         r"|tiktok|linkedin|threads|bluesky)\b",
         r"tags\b",
@@ -90,6 +98,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         r"\bshare (?:it|this) with\b",
         r"\b(?:may|can) be reached at\b",
         r"\bcopyright\b|©|ⓒ",
+        r"\bcontributed to this (?:report|story|article)\b",
         r"\bfor as little as\b",
         r"\buse the (?:promo )?code\b",
         # A price offer in any of the languages: "for $5 a month", "pour 1 € par mois".

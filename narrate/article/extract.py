@@ -47,6 +47,7 @@ _JUNK = re.compile(
 _JUNK_ANYWHERE = re.compile(
     r"voice is ai[- ]generated|rate this article|we value your input|all rights reserved"
     r"|(?:photo|image|picture|illustration|video)(?: credit)?s?\s*:|©|this is a modal window"
+    r"|\(credits?:"
     r"|^(?:topics|tags|filed under|categories)\s*:",
     re.IGNORECASE,
 )
@@ -154,8 +155,10 @@ def extract(page: Page) -> Article:
     items = _recover_headings(items, tree, authors)
     title = _title(doc, tree) if not fragment else "Untitled article"
     items = _drop_junk_sections(items)
+    # The page's own <h1> is the headline too, even where it words it unlike the metadata.
+    headlines = {_key(title)} | {_key(h.text_content()) for h in tree.xpath("//body//h1")[:3]}
     items = _drop_kicker(items, title)
-    items = _drop_junk(items, title, live)
+    items = _drop_junk(items, title, live, frozenset(k for k in headlines if k))
     items = _drop_empty_sections(items)
     blocks = tuple(Block(i.kind, i.text) for i in items)
     if sum(len(b.text.split()) for b in blocks if b.kind != "heading") < _MIN_WORDS:
@@ -427,8 +430,10 @@ def _is_junk(item: _Item) -> bool:
     return words <= 8 and bool(_CREDIT.match(item.text))
 
 
-def _drop_junk(items: list[_Item], title: str, live: bool = False) -> list[_Item]:
-    title_key = _key(title)
+def _drop_junk(
+    items: list[_Item], title: str, live: bool = False, headlines: frozenset[str] = frozenset()
+) -> list[_Item]:
+    headlines = headlines | {_key(title)}
     kept: list[_Item] = []
     for index, item in enumerate(items):
         if live and liveblog.is_clock_line(item.text):
@@ -440,7 +445,7 @@ def _drop_junk(items: list[_Item], title: str, live: bool = False) -> list[_Item
             log.debug("skipping code in a %s: %.40s", item.kind, item.text)
             continue
         leading = not any(k.kind != "heading" for k in kept) and index < 4
-        if (index < 4 or item.kind == "heading") and _key(item.text) == title_key:
+        if (index < 4 or item.kind == "heading") and _key(item.text) in headlines:
             continue  # the title is spoken once, from the metadata, and is no chapter
         if leading and _is_title_line(item.text, title):
             continue

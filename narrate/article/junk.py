@@ -39,7 +39,7 @@ _JUNK_NAMES = _names(
     toolbar tools badge kicker overline eyebrow dachzeile topline roofline caption captions
     figcaption cutline credit credits gallery slideshow carousel video podcast banner modal popup
     overlay consent cookie cookies sidebar widget listen audio support membership inread alerts
-    alert print offer offers rightcol leftcol dek deck standfirst strapline rollover tooltip
+    alert print offer offers rightcol leftcol dek deck standfirst strapline subline rollover tooltip
     popover hovercard"""
 )
 # A dek or standfirst ("dek", "standfirst") restates the story: benchmark bodies leave it out,
@@ -121,6 +121,8 @@ _PHRASE_RES = tuple(re.compile(p, re.IGNORECASE) for ps in PHRASES.values() for 
 _WORD = re.compile(r"\w+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
+_ADDRESS = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.+-]+@[\w-]+\.[\w.]+|\btwitter\.com/\w+")
+_LINK_LINE_WORDS = 12
 _KEEP_READING = re.compile("|".join(KEEP_READING), re.IGNORECASE)
 _YEAR_OR_CLOCK = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}[:.h]\d\d\b")
 _DATE_LINE_WORDS = 16
@@ -330,6 +332,8 @@ def _is_junk_element(el: etree._Element, total: int) -> bool:
         return not _kept(tokens) and not _carries_story(el, total)
     if not tokens or not _named_junk(tokens) or _kept(tokens):
         return False
+    if el.xpath(".//blockquote[contains(@class, 'twitter')]"):
+        return False  # an embed wrapper named after video or social: the post's text is content
     if tag in _INLINE_TAGS and _in_running_text(el):
         return False  # a link or span inside a sentence: its name is about tracking, not content
     return not _carries_story(el, total)
@@ -359,6 +363,8 @@ def is_junk_text(text: str) -> bool:
     words = len(text.split())
     if is_date_line(text) or _URL_ONLY.match(text.strip()):
         return True
+    if words <= _LINK_LINE_WORDS and _ADDRESS.search(text):
+        return True  # "Write to … at name@site", "More at https://…": a voice cannot read it out
     if words <= _LABEL_BLOCK_WORDS and _KEEP_READING.search(text):
         return True
     if words <= _LABEL_BLOCK_WORDS and _LABEL.match(text):
