@@ -99,6 +99,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
         r"\b(?:may|can) be reached at\b",
         r"\bcopyright\b|©|ⓒ",
         r"\bcontributed to this (?:report|story|article)\b",
+        r"\b(?:posted|filed) (?:by|in|under)\b|\bpublicado por\b",
+        r"\b(?:categor(?:y|ies|ia|ía|ie)|tags)\s*:",
+        # Tabloid teaser links carry a bracketed label: "… jibe [INSIGHT]".
+        r"\[[A-Z]{4,}\].*\[[A-Z]{4,}\]",
         r"\bfor as little as\b",
         r"\buse the (?:promo )?code\b",
         # A price offer in any of the languages: "for $5 a month", "pour 1 € par mois".

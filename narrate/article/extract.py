@@ -87,6 +87,9 @@ _DATE_LINE = re.compile(
     rf"(?:,?\s+(?:at\s+)?\d{{1,2}}[:.]\d\d\s*(?:[ap]\.?m\.?)?(?:\s+[a-z]{{2,4}})?)?\.?$",
     re.IGNORECASE,
 )
+_ABOUT_SECTION = re.compile(
+    r"^(?:about|über|acerca de|sobre|à propos d[eu']|chi è)\s+\S+(?:\s+\S+){0,2}$", re.I
+)
 _BYLINE_LINE = re.compile(r"^(?:by|von|por|par|di|door)\s+\S", re.IGNORECASE)
 
 _STOPWORDS: dict[str, frozenset[str]] = {
@@ -479,6 +482,10 @@ def _is_title_line(text: str, title: str) -> bool:
 
 def _drop_junk_sections(items: list[_Item]) -> list[_Item]:
     """Drop sections headed like page furniture ("Related stories", "Comments", "3/50")."""
+    headed = [i for i, item in enumerate(items) if item.kind == "heading"]
+    if headed and _ABOUT_SECTION.match(items[headed[-1]].text):
+        # A press release's closing "About Ascom" boilerplate, not part of the story.
+        items = items[: headed[-1]]
     kept: list[_Item] = []
     skip_level = 0
     for item in items:

@@ -123,6 +123,12 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
 _ADDRESS = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.+-]+@[\w-]+\.[\w.]+|\btwitter\.com/\w+")
 _LINK_LINE_WORDS = 12
+_TAG_LIST = re.compile(
+    r"^(?:tags|topics|keywords|schlagwörter|themen|etiquetas|temas|mots-clés|argomenti)\b\s*:?\s*\w+"
+    r"(?:[^,]*,){2}",
+    re.IGNORECASE,
+)
+_TAG_LIST_WORDS = 80
 _KEEP_READING = re.compile("|".join(KEEP_READING), re.IGNORECASE)
 _YEAR_OR_CLOCK = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}[:.h]\d\d\b")
 _DATE_LINE_WORDS = 16
@@ -366,6 +372,8 @@ def is_junk_text(text: str) -> bool:
     if words <= _LINK_LINE_WORDS and _ADDRESS.search(text):
         return True  # "Write to … at name@site", "More at https://…": a voice cannot read it out
     if words <= _LABEL_BLOCK_WORDS and _KEEP_READING.search(text):
+        return True
+    if words <= _TAG_LIST_WORDS and _TAG_LIST.match(text):
         return True
     if words <= _LABEL_BLOCK_WORDS and _LABEL.match(text):
         return True
