@@ -153,7 +153,7 @@ def _print_set(title: str, results: list[dict[str, Any]], score: Any) -> None:
     print(f"{'extractor':<24}{'precision':>10}{'recall':>10}{'F1':>10}")
     for name, label in (("plain", "trafilatura.extract"), ("narrate", "narrate")):
         p, r, f = score([r[name] for r in results])
-        print(f"{label:<24}{p:>10.3f}{r:>10.3f}{f:>10.3f}")
+        print(f"{label:<24}{p:>10.4f}{r:>10.4f}{f:>10.4f}")
 
 
 def _mean_prf(pages: list[Scores]) -> Scores:

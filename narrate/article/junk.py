@@ -123,6 +123,15 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
 _ADDRESS = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.+-]+@[\w-]+\.[\w.]+|\btwitter\.com/\w+")
 _LINK_LINE_WORDS = 12
+_HIDDEN_SHARE = 0.5
+_BOX_TITLE = re.compile(
+    r"^(?:related|recommended|trending|popular|more (?:news|stories|from|on)|latest news"
+    r"|top stories|most (?:read|popular|viewed)|read (?:more|next|also)|also read"
+    r"|you (?:may|might) also like"
+    r"|newsletters?|share this|follow us|sponsored|advertisement)\b",
+    re.IGNORECASE,
+)
+_BOX_TITLE_WORDS = 5
 _TAG_LIST = re.compile(
     r"^(?:tags|topics|keywords|schlagwörter|themen|etiquetas|temas|mots-clés|argomenti)\b\s*:?\s*\w+"
     r"(?:[^,]*,){2}",
@@ -286,7 +295,26 @@ def prune(tree: etree._Element) -> int:
         if _repeated_pull_quote(el, body) or _is_junk_element(el, total):
             drop(el)
             removed += 1
+    for heading in list(body.iter("h2", "h3", "h4", "h5", "h6")):
+        box = _orphaned_box_title(heading) if heading.getparent() is not None else None
+        if box is not None and box.tag not in ("body", "main", "article"):
+            drop(box)
+            removed += 1
     return removed
+
+
+def _orphaned_box_title(heading: etree._Element) -> etree._Element | None:
+    """A box's title ("Related news") left alone in its container once the box went; else None.
+
+    Left in place it would head, and so take down with it, the story's next section.
+    """
+    text = " ".join(" ".join(heading.itertext()).split())
+    if len(text.split()) > _BOX_TITLE_WORDS or not _BOX_TITLE.match(text):
+        return None
+    node = heading
+    while node.getparent() is not None and _words(node.getparent()) == _words(heading):
+        node = node.getparent()
+    return node if node is not heading else None
 
 
 def _key(text: str) -> str:
@@ -327,7 +355,10 @@ def _is_junk_element(el: etree._Element, total: int) -> bool:
         return True
     tokens = name_tokens(el)
     hidden = el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")
-    if tag in _JUNK_TAGS or el.get("aria-hidden") == "true" or hidden:
+    if hidden and tag not in ("html", "body", "main", "article") and not _kept(tokens):
+        # Hidden copies (microdata, duplicates) are never seen; only most of the page is kept.
+        return _words(el) <= _HIDDEN_SHARE * total
+    if tag in _JUNK_TAGS or el.get("aria-hidden") == "true":
         parent = el.getparent()
         if tag == "figcaption" and parent is not None and parent.find(".//table") is not None:
             return False  # a data table's caption says what the table is
