@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from narrate.article import junk
+from narrate.article import junk, labels
 from narrate.article.extract import extract
 from narrate.article.segment import segment
 from narrate.models import Page, Script
@@ -177,7 +177,7 @@ def prose_block(draw: st.DrawFn) -> str:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(block=prose_block(), position=st.integers(0, 4), names=st.sampled_from(_NEUTRAL_CLASSES))
 def test_removal_never_drops_ordinary_prose(block: str, position: int, names: str) -> None:
-    assert not junk.is_junk_text(block)
+    assert not labels.is_junk_text(block)
     prose = paragraphs(EN["prose"])
     attr = f' class="{names}"' if names else ""
     prose.insert(position, f"<p{attr}>{html.escape(block)}</p>")
@@ -187,8 +187,8 @@ def test_removal_never_drops_ordinary_prose(block: str, position: int, names: st
 @settings(max_examples=200, deadline=None)
 @given(block=prose_block())
 def test_the_text_rules_never_call_prose_junk(block: str) -> None:
-    assert not junk.is_junk_text(block)
-    assert not junk.is_date_line(block)
+    assert not labels.is_junk_text(block)
+    assert not labels.is_date_line(block)
 
 
 @pytest.mark.parametrize(
@@ -205,7 +205,7 @@ def test_the_text_rules_never_call_prose_junk(block: str) -> None:
     ],
 )
 def test_the_text_rules_find_labels_calls_to_action_and_date_lines(text: str) -> None:
-    assert junk.is_junk_text(text)
+    assert labels.is_junk_text(text)
 
 
 def test_names_are_split_on_punctuation_camel_case_and_data_attributes() -> None:

@@ -5,28 +5,23 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
 from trafilatura.settings import set_date_params
 
-from narrate.article import headings, junk, liveblog, paywall
+from narrate.article import headings, junk, labels, liveblog, paywall
+from narrate.article.blocks import HEADING_LEVELS, _tidy, looks_like_code, walk
+from narrate.article.blocks import Item as _Item
 from narrate.errors import ExtractionError, InputError
-from narrate.models import Article, Block, BlockKind, Page
-from narrate.speech.normalise import clean as _clean
+from narrate.models import Article, Block, Page
 
 log = logging.getLogger(__name__)
 
-_HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _TAG = re.compile(r"<(?:!doctype|!--|/?[a-z][a-z0-9]*)[\s>/]", re.IGNORECASE)
 _DOCUMENT = re.compile(r"<(?:html|body|head)[\s>]", re.IGNORECASE)
 _BINARY_MAGIC = ("%PDF", "\x89PNG", "GIF8", "PK\x03\x04", "\xff\xd8\xff", "\x1f\x8b", "ID3")
-_END_PUNCT = '.!?…:;"”’»)'
-_CODE_SYMBOLS = frozenset("{}=<>;$#\\|_`~^")
-_CODE_TOKEN = re.compile(r"\)\s*;|//\s|=>|==|\w\.\w+\(")
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ")
 _NON_ALNUM = re.compile(r"[\W_]+")
 _MAX_HEADING_WORDS = 25
@@ -102,20 +97,6 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 }
 
 
-def _tidy(text: str) -> str:
-    """White space collapsed first (line breaks separate words), then the normaliser's cleaning."""
-    return _clean(re.sub(r"\s+", " ", text))
-
-
-@dataclass
-class _Item:
-    """A body block while extraction is still deciding; `level` is kept for headings."""
-
-    kind: BlockKind
-    text: str
-    level: int = 0
-
-
 def extract(page: Page) -> Article:
     """Extract the article (metadata and junk-free body blocks) from a page."""
     source = page.url or "the page"
@@ -153,7 +134,7 @@ def extract(page: Page) -> Article:
     if doc is None or doc.body is None:
         raise ExtractionError(f"no article text found in {source}; is it an article page?")
 
-    items = list(_walk(doc.body))
+    items = list(walk(doc.body))
     authors = frozenset(_key(a) for a in re.split(r"[;|]", doc.author or "") if _key(a))
     items = _recover_headings(items, tree, authors)
     title = _title(doc, tree) if not fragment else "Untitled article"
@@ -204,167 +185,6 @@ def _check_html(html: str, source: str) -> None:
         raise InputError(f"not an HTML page: {source} is plain text with no HTML tags")
 
 
-# --- walking trafilatura's XML body ------------------------------------------------------------
-
-
-def _text(el: etree._Element, skip: frozenset[str] = frozenset()) -> str:
-    """All text under `el`, line breaks as spaces, without the subtrees named in `skip`."""
-    parts: list[str] = []
-
-    def walk(e: etree._Element) -> None:
-        if e.tag == "lb":
-            parts.append(" ")
-        elif e.text:
-            parts.append(e.text)
-        for child in e:
-            if child.tag not in skip:
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
-    return _tidy("".join(parts))
-
-
-def _walk(el: etree._Element) -> Iterator[_Item]:
-    """Body blocks in page order from trafilatura's XML (head, p, quote, list, table, code)."""
-    if el.text and el.text.strip() and el.tag in ("body", "div"):
-        yield _Item("paragraph", _tidy(el.text))
-    for child in el:
-        yield from _element(child)
-        if child.tail and child.tail.strip() and el.tag in ("body", "div"):
-            yield _Item("paragraph", _tidy(child.tail))
-
-
-def _element(el: etree._Element) -> Iterator[_Item]:
-    tag = el.tag
-    if tag == "head":
-        rend = el.get("rend", "h2")
-        yield _Item("heading", _text(el), _HEADING_LEVELS.get(rend, 2))
-    elif tag == "p":
-        yield from _paragraph(el)
-    elif tag == "quote":
-        # One quote block per paragraph of the quotation, so each keeps its own pause.
-        for item in _walk_mixed(el):
-            yield _Item("quote", item.text)
-    elif tag == "list":
-        yield from _list(el)
-    elif tag == "table":
-        yield from _table(el)
-    elif tag == "code":
-        yield from _code(el)
-    elif tag in ("div", "item", "cell", "note"):
-        yield from _walk_mixed(el)
-    elif tag not in ("graphic", "lb", "ref") or _text(el):
-        yield _Item("paragraph", _text(el))
-
-
-def _walk_mixed(el: etree._Element) -> Iterator[_Item]:
-    """Blocks of a container that may hold both loose text and block elements."""
-    loose: list[str] = [el.text or ""]
-    for child in el:
-        if child.tag in ("p", "head", "quote", "list", "table", "div", "code"):
-            if "".join(loose).strip():
-                yield _Item("paragraph", _tidy(" ".join(loose)))
-            loose = []
-            yield from _element(child)
-        else:
-            loose.append(_text(child) if child.tag != "lb" else " ")
-        loose.append(child.tail or "")
-    if "".join(loose).strip():
-        yield _Item("paragraph", _tidy(" ".join(loose)))
-
-
-def _code(el: etree._Element) -> Iterator[_Item]:
-    """Preformatted prose (plain-text documents in <pre>) is read; program code is not."""
-    parts: list[str] = []
-    for node in el.iter():
-        parts.append("\n" if node.tag == "lb" else node.text or "")
-        if node is not el and node.tail:
-            parts.append(node.tail)
-    raw = "".join(parts)
-    chars = [ch for ch in raw if not ch.isspace()]
-    letters = sum(ch.isalpha() for ch in chars)
-    if len(chars) < 40 or letters < 0.75 * len(chars) or _looks_like_code(raw):
-        log.debug("skipping a code block: code is not narrated")
-        return
-    for chunk in re.split(r"\n\s*\n", raw):
-        if text := _tidy(chunk):
-            yield _Item("paragraph", text)
-
-
-def _looks_like_code(text: str) -> bool:
-    """Program code: braces, semicolons and operators far denser than in prose."""
-    chars = [ch for ch in text if not ch.isspace()]
-    symbols = sum(ch in _CODE_SYMBOLS for ch in chars)
-    return (symbols >= 4 and symbols > 0.02 * len(chars)) or len(_CODE_TOKEN.findall(text)) >= 2
-
-
-def _paragraph(el: etree._Element) -> Iterator[_Item]:
-    if any(c.tag in ("list", "table", "quote", "head") for c in el):
-        yield from _walk_mixed(el)
-    else:
-        yield _Item("paragraph", _text(el))
-
-
-def _terminate(text: str) -> str:
-    """End a list item or table row with punctuation so the voice pauses there."""
-    text = text.rstrip(" ,;–—-")
-    return text if not text or text.endswith(tuple(_END_PUNCT)) else text + "."
-
-
-def _list(el: etree._Element) -> Iterator[_Item]:
-    items = [i for i in el.iter("item")]
-    if any(i.find("head") is not None for i in items):
-        # Listicles put section headings in list items (trafilatura #309): keep them as headings.
-        for item in el.findall("item"):
-            yield from _walk_mixed(item)
-        return
-    texts = [_terminate(_text(i, skip=frozenset({"list"}))) for i in items]
-    text = " ".join(t for t in texts if t)
-    if text:
-        yield _Item("list", text)
-
-
-def _table(el: etree._Element) -> Iterator[_Item]:
-    rows = [[c for c in row if c.tag == "cell"] for row in el.iter("row")]
-    cells = [c for row in rows for c in row]
-    layout = (
-        len(rows) < 2
-        or max(len(r) for r in rows) < 2
-        or any(c.find(".//p") is not None or c.find(".//list") is not None for c in cells)
-        or any(len(_text(c).split()) > 20 for c in cells)
-    )
-    if layout:
-        # A table used for page layout: its cells hold prose, not data.
-        for cell in cells:
-            yield from _walk_mixed(cell)
-        return
-    header: list[str] | None = None
-    sentences: list[str] = []
-    captioned = False
-    for row in rows:
-        texts = [_text(c) for c in row]
-        if not sentences and sum(1 for t in texts if t) == 1 and len(texts) > 1 and texts[0]:
-            # trafilatura gives a <caption> a row of its own: the table's title, not its header.
-            sentences.append(_terminate(texts[0]))
-            captioned = True
-            continue
-        first = not sentences or (captioned and len(sentences) == 1)
-        if header is None and first and all(c.get("role") == "head" for c in row):
-            header = texts
-            continue
-        if header and len(header) == len(texts):
-            parts = [f"{h}: {v}" if h and v else v for h, v in zip(header, texts, strict=True)]
-        else:
-            parts = texts
-        sentence = _terminate(", ".join(p for p in parts if p))
-        if sentence:
-            sentences.append(sentence)
-    if sentences:
-        yield _Item("table", " ".join(sentences))
-
-
 # --- heading recovery ---------------------------------------------------------------------------
 
 
@@ -407,9 +227,9 @@ def _recover_headings(
                 break  # a heading above all the text is a dek, date or author line, not a section
             before = items[index - 1]
             if before.kind == "paragraph" and _key(before.text) == key:
-                before.kind, before.level = "heading", _HEADING_LEVELS[h.tag]
+                before.kind, before.level = "heading", HEADING_LEVELS[h.tag]
             else:
-                items.insert(index, _Item("heading", text, _HEADING_LEVELS[h.tag]))
+                items.insert(index, _Item("heading", text, HEADING_LEVELS[h.tag]))
                 keys.insert(index, key)
             existing.add(key)
             log.debug("recovered heading %r", text)
@@ -428,7 +248,7 @@ def _is_junk(item: _Item) -> bool:
         return True
     if words <= 30 and _JUNK_ANYWHERE.search(item.text):
         return True
-    if junk.is_junk_text(item.text):
+    if labels.is_junk_text(item.text):
         return True
     return words <= 8 and bool(_CREDIT.match(item.text))
 
@@ -444,7 +264,7 @@ def _drop_junk(
             continue
         if not _key(item.text) or _is_junk(item):
             continue
-        if item.kind in ("paragraph", "quote") and _looks_like_code(item.text):
+        if item.kind in ("paragraph", "quote") and looks_like_code(item.text):
             log.debug("skipping code in a %s: %.40s", item.kind, item.text)
             continue
         leading = not any(k.kind != "heading" for k in kept) and index < 4

@@ -15,14 +15,12 @@ import re
 
 from lxml import etree
 
-from narrate.article import junk
-from narrate.article.calls import KEEP_READING
+from narrate.article import labels
 from narrate.article.junk import name_tokens
 
 _PAYWALL_NAMES = frozenset({"paywall", "regwall", "paywalled"})
 _SIMPLE_SELECTOR = re.compile(r"^([a-zA-Z][\w-]*)?((?:[.#][\w-]+)*)$")
 _OFFER_WORDS = 120
-_KEEP_READING = re.compile("|".join(KEEP_READING), re.IGNORECASE)
 _MIN_CHARS = 40
 """A paywalled part holding less text than this was left empty by the server."""
 
@@ -108,9 +106,9 @@ def _offer(el: etree._Element) -> bool:
     text = " ".join(el.itertext())
     if len(text.split()) > _OFFER_WORDS:
         return False
-    if _KEEP_READING.search(" ".join(text.split())):
+    if labels.ends_teaser(text):
         return True
-    return bool(_PAYWALL_NAMES & set(name_tokens(el))) and junk.asks_reader(text)
+    return bool(_PAYWALL_NAMES & set(name_tokens(el))) and labels.asks_reader(text)
 
 
 def is_truncated(tree: etree._Element) -> bool:
