@@ -1,12 +1,11 @@
-"""In-body boilerplate: page furniture that sits inside the article container, found two ways.
+"""In-body boilerplate by markup: page furniture that sits inside the article container.
 
 Before trafilatura sees the page, `prune` removes subtrees that the page's own markup names as
 furniture (class, id, role, aria and data-* names such as `newsletter`, `paywall`, `related`),
-figures, asides, embeds' chrome and blocks that are mostly one link ("Read more: <headline>").
-After extraction, `is_junk_text` catches the boxes whose markup says nothing, from their words:
-the per-language calls to action of `narrate.article.calls`, only ever on short blocks.
-Both are guarded so that what carries the story (a big container, the headline, several
-paragraphs of prose) is never removed because of a name.
+figures, asides, hidden copies, embeds' chrome and blocks that are mostly one link ("Read more:
+<headline>"). It is guarded so that what carries the story (a big container, the headline,
+several paragraphs of prose, an embedded post) is never removed because of a name. Boxes whose
+markup says nothing are found by their words after extraction (`narrate.article.labels`).
 """
 
 from __future__ import annotations
