@@ -99,6 +99,13 @@ def test_a_correction_and_an_editors_note_are_narrated() -> None:
     assert note in text and editors in text
 
 
+def test_an_update_note_in_an_info_box_is_narrated() -> None:
+    note = "Update: The council will meet again on Friday to vote on the final budget."
+    prose = paragraphs(EN["prose"])
+    text = spoken_text(_en(*prose, f'<div class="alert alert-info"><p>{note}</p></div>'))
+    assert note in text
+
+
 def test_a_key_points_list_at_the_top_is_narrated() -> None:
     points = '<div class="key-points"><span>Key points</span><ul><li>The pier reopens in 2027.</li>'
     points += "<li>The regional government pays most of the cost.</li></ul></div>"

@@ -36,7 +36,7 @@ _JUNK_NAMES = _names(
     toolbar tools badge kicker overline eyebrow dachzeile topline roofline caption captions
     figcaption cutline credit credits gallery slideshow carousel video podcast banner modal popup
     overlay consent cookie cookies sidebar widget listen audio support membership inread alerts
-    alert print offer offers rightcol leftcol dek deck standfirst strapline subline rollover tooltip
+    print offer offers rightcol leftcol dek deck standfirst strapline subline rollover tooltip
     popover hovercard"""
 )
 # A dek or standfirst ("dek", "standfirst") restates the story: benchmark bodies leave it out,
