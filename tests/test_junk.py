@@ -209,6 +209,12 @@ def test_the_text_rules_never_call_prose_junk(block: str) -> None:
         "sexta-feira, 22 de outubro de 2010 às 20:13",
         "Updated May 13, 2025 at 3:14 p.m.",
         "https://www.example.com/news/story",
+        "12 min ago",
+        "vor 5 Minuten",
+        "hace 3 horas",
+        "il y a 20 min",
+        "10 minuti fa",
+        "há 2 horas",
     ],
 )
 def test_the_text_rules_find_labels_calls_to_action_and_date_lines(text: str) -> None:

@@ -20,6 +20,9 @@ LABELS: dict[str, tuple[str, ...]] = {
         r"sponsored(?: content| by)?\b",
         r"paid (?:content|partnership|post)\b",
         r"(?:pinned|key event|breaking|live)$",
+        # Live-blog stamps relative to now, which are wrong by the time anyone listens.
+        r"(?:updated |posted )?(?:\d+|an?|one) (?:sec|min|minute|hr|hour|day)s? ago$",
+        r"just now$",
         r"(?:share|load more|show more|view all)\b",
         r"don[’']?t miss\b",
         r"like this (?:story|article)\?",
@@ -39,24 +42,34 @@ LABELS: dict[str, tuple[str, ...]] = {
         r"lesen sie (?:auch|mehr|hier)\b",
         r"(?:mehr zum thema|auch interessant|das könnte sie auch interessieren)\b",
         r"(?:anzeige|werbung)\b",
+        r"(?:aktualisiert )?vor (?:\d+|einer?) (?:sek|min|minute|minuten|std|stunde|stunden)\.?$",
+        r"(?:angepinnt|wichtiges ereignis)$",
         r"(?:video|bildergalerie|fotostrecke|hören sie)\s*:",
     ),
     "es": (
         r"(?:lee|lea) (?:también|además|más)\b",
         r"(?:te puede interesar|también te puede interesar|relacionad[oa]s?\s*:)",
         r"(?:publicidad|contenido patrocinado)\b",
+        r"hace (?:\d+|un|una) (?:min|minutos?|h|horas?)$",
+        r"(?:fijado|destacado)$",
     ),
     "fr": (
         r"(?:à lire aussi|lire aussi|à lire également|voir aussi)\b",
         r"(?:publicité|contenu sponsorisé|contenu partenaire)\b",
+        r"il y a (?:\d+|une?) (?:min|minutes?|h|heures?)$",
+        r"(?:épinglé|moment clé)$",
     ),
     "it": (
         r"(?:leggi anche|leggi pure|potrebbe interessarti)\b",
         r"(?:pubblicità|contenuto sponsorizzato)\b",
+        r"(?:\d+|un) (?:min|minuti|minuto|ora|ore) fa$",
+        r"(?:in evidenza|fissato)$",
     ),
     "pt": (
         r"(?:leia também|veja também|leia mais|saiba mais)\b",
         r"(?:publicidade|conteúdo patrocinado)\b",
+        r"há (?:\d+|um|uma) (?:min|minutos?|h|horas?)$",
+        r"(?:fixado|destaque)$",
     ),
 }
 
