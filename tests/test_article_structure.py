@@ -168,3 +168,14 @@ def test_a_live_blog_in_german_writes_the_time_the_german_way() -> None:
     source = page("de", CASES["de"]["title"], [update, *paragraphs(CASES["de"]["prose"][1:])])
     script = narrate(source.replace("</head>", _json_ld(LIVE) + "</head>"))
     assert script.chapters[1].segments[1].text == "16:28."
+
+
+def test_a_live_blog_update_without_a_headline_reads_its_time_before_its_text() -> None:
+    update = (
+        "<article class='lb-update'><div class='lb-update__meta'>"
+        "<time datetime='2025-10-21T14:05:00+01:00'>2 hr ago</time></div>"
+        f"<div class='lb-update__body'><p>{EN['prose'][0]}</p></div></article>"
+    )
+    text = spoken_text(narrate(page("en", EN["title"], [update, *PROSE[1:]], head=_json_ld(LIVE))))
+    assert "2 hr ago" not in text
+    assert text.index("2:05 p.m.") < text.index(EN["prose"][0][:30])

@@ -76,7 +76,9 @@ def _headline_after(stamp: etree._Element) -> etree._Element | None:
         if parent is None:
             return None
         for sibling in node.itersiblings():
-            heading = sibling if sibling.tag in _HEADINGS else sibling.find(".//h3")
+            if not isinstance(sibling.tag, str):
+                continue
+            heading = next(sibling.iter(*_HEADINGS), None)
             if heading is not None:
                 return heading
         node = parent
@@ -84,7 +86,10 @@ def _headline_after(stamp: etree._Element) -> etree._Element | None:
 
 
 def prepare(tree: etree._Element, lang: str) -> int:
-    """Rewrite each update's time stamp as its clock time after the headline; return how many."""
+    """Rewrite each update's stamp as its clock time, after its headline if it has one.
+
+    Returns how many clock times were placed; stamps with no time behind them are dropped.
+    """
     body = tree.find(".//body")
     if body is None:
         return 0
@@ -96,11 +101,18 @@ def prepare(tree: etree._Element, lang: str) -> int:
         text = clock(stamp, lang)
         headline = _headline_after(stamp)
         drop(stamp)
-        if text and headline is not None:
-            line = etree.Element("p")
-            line.text = text if text.endswith(".") else f"{text}."
+        if not text:
+            continue
+        line = etree.Element("p")
+        line.text = text if text.endswith(".") else f"{text}."
+        if headline is not None:
             line.tail = headline.tail
             headline.tail = None
             headline.addnext(line)
+            moved += 1
+        elif parent is not body:
+            # No headline: read the time before the update's text, outside the stamp's box
+            # (extractors drop a "meta" box as page furniture).
+            parent.addprevious(line)
             moved += 1
     return moved
