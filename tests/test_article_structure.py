@@ -179,3 +179,13 @@ def test_a_live_blog_update_without_a_headline_reads_its_time_before_its_text() 
     text = spoken_text(narrate(page("en", EN["title"], [update, *PROSE[1:]], head=_json_ld(LIVE))))
     assert "2 hr ago" not in text
     assert text.index("2:05 p.m.") < text.index(EN["prose"][0][:30])
+
+
+def test_a_press_release_boilerplate_ends_but_a_closing_section_about_something_stays() -> None:
+    boiler = "<h2>About Westmere Ferries</h2><p>Westmere Ferries runs six crossings a day.</p>"
+    script = narrate(page("en", EN["title"], [*PROSE, boiler]))
+    assert "six crossings a day" not in spoken_text(script)
+    section = "<h2>About the money</h2><p>The loan will be repaid from ferry fares.</p>"
+    script = narrate(page("en", EN["title"], [*PROSE, section]))
+    assert "repaid from ferry fares" in spoken_text(script)
+    assert chapters(script) == ["About the money"]

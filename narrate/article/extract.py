@@ -82,8 +82,10 @@ _DATE_LINE = re.compile(
     rf"(?:,?\s+(?:at\s+)?\d{{1,2}}[:.]\d\d\s*(?:[ap]\.?m\.?)?(?:\s+[a-z]{{2,4}})?)?\.?$",
     re.IGNORECASE,
 )
+# "About Ascom": a name, capitalised, not "About the money", which may well be a section.
 _ABOUT_SECTION = re.compile(
-    r"^(?:about|über|acerca de|sobre|à propos d[eu']|chi è)\s+\S+(?:\s+\S+){0,2}$", re.I
+    r"^(?:About|ABOUT|Über|Acerca de|Sobre|À propos d[eu']|Chi è)"
+    r"\s+[A-Z0-9]\S*(?:\s+[A-Z0-9&]\S*){0,2}$"
 )
 _BYLINE_LINE = re.compile(r"^(?:by|von|por|par|di|door)\s+\S", re.IGNORECASE)
 
