@@ -201,6 +201,27 @@ def test_the_text_rules_never_call_prose_junk(block: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "Share prices fell sharply on Monday after the ferry company warned on profits.",
+        "Advertisement spending rose by a fifth last year, the trade body said.",
+        "Tags are attached to each of the birds before they are released.",
+        "Werbung für Tabak ist an Haltestellen künftig verboten.",
+        "Contact tracing teams at the hospital worked through the night.",
+        "Publicidad institucional: el gobierno gastó dos millones en campañas.",
+        "Sponsored events drew more visitors than the council had expected.",
+    ],
+)
+def test_the_text_rules_leave_sentences_that_start_like_a_label(text: str) -> None:
+    assert not labels.is_junk_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Advertisement",
+        "Anzeige",
+        "Tags: ferry, harbour, council",
+        "Write to Sam Ortega at sam.ortega@echo.example",
+        "Sponsored by Kitchenly",
         "Read more: Ferry fares rise for the third year in a row",
         "Lesen Sie auch: Fährpreise steigen",
         "À lire aussi",

@@ -8,6 +8,8 @@ Both are regular-expression sources, matched case-insensitively; the rules that 
 
 from __future__ import annotations
 
+# A label stands alone or before a colon or dash: "Advertisement", "Anzeige –", "Tags:", never
+# the first word of a sentence ("Advertisement spending rose", "Share prices fell").
 LABELS: dict[str, tuple[str, ...]] = {
     "en": (
         r"read (?:more|also|next)\b",
@@ -16,14 +18,14 @@ LABELS: dict[str, tuple[str, ...]] = {
         r"see also\b",
         r"more (?:on|about) this (?:story|topic)\s*:",
         r"(?:watch|video|listen|gallery|photos?)\s*:",
-        r"advertisement\b",
-        r"sponsored(?: content| by)?\b",
-        r"paid (?:content|partnership|post)\b",
+        r"advertisement(?:\s*[:|–—-]|\s*$)",
+        r"sponsored(?: content)?(?:\s*[:|–—-]|\s*$)|sponsored by\b",
+        r"paid (?:content|partnership|post)(?:\s*[:|–—-]|\s*$)",
         r"(?:pinned|key event|breaking|live)$",
         # Live-blog stamps relative to now, which are wrong by the time anyone listens.
         r"(?:updated |posted )?(?:\d+|an?|one) (?:sec|min|minute|hr|hour|day)s? ago$",
         r"just now$",
-        r"(?:share|load more|show more|view all)\b",
+        r"(?:share(?: this| on| via)?|load more|show more|view all)(?:\s*[:|–—-]|\s*$)",
         r"don[’']?t miss\b",
         r"like this (?:story|article)\?",
         r"you (?:may|might) also like\b",
@@ -32,16 +34,15 @@ LABELS: dict[str, tuple[str, ...]] = {
         # Credit lines at the end of wire copy: who reported, who edited, where to write.
         r"\(?(?:additional |with )?reporting by\b",
         r"(?:editing|edited|compiled) by\b",
-        r"(?:write to|reach|contact) (?:the )?(?:reporters?|writers?|authors?|\w+ \w+)\b.{0,60}"
-        r"(?:@|\bat\b)",
+        r"(?:write to|reach|contact) [^.]{0,60}?(?:\S+@\S+\.\w|@\w|\btwitter\b)",
         r"follow (?:us|him|her|them|@\w+|[\w .]{1,40}?) on (?:twitter|facebook|instagram|x|youtube"
         r"|tiktok|linkedin|threads|bluesky)\b",
-        r"tags\b",
+        r"tags(?:\s*[:|–—-]|\s*$)",
     ),
     "de": (
         r"lesen sie (?:auch|mehr|hier)\b",
         r"(?:mehr zum thema|auch interessant|das könnte sie auch interessieren)\b",
-        r"(?:anzeige|werbung)\b",
+        r"(?:anzeige|werbung)(?:\s*[:|–—-]|\s*$)",
         r"(?:aktualisiert )?vor (?:\d+|einer?) (?:sek|min|minute|minuten|std|stunde|stunden)\.?$",
         r"(?:angepinnt|wichtiges ereignis)$",
         r"(?:video|bildergalerie|fotostrecke|hören sie)\s*:",
@@ -49,25 +50,25 @@ LABELS: dict[str, tuple[str, ...]] = {
     "es": (
         r"(?:lee|lea) (?:también|además|más)\b",
         r"(?:te puede interesar|también te puede interesar|relacionad[oa]s?\s*:)",
-        r"(?:publicidad|contenido patrocinado)\b",
+        r"(?:publicidad|contenido patrocinado)(?:\s*[:|–—-]|\s*$)",
         r"hace (?:\d+|un|una) (?:min|minutos?|h|horas?)$",
         r"(?:fijado|destacado)$",
     ),
     "fr": (
         r"(?:à lire aussi|lire aussi|à lire également|voir aussi)\b",
-        r"(?:publicité|contenu sponsorisé|contenu partenaire)\b",
+        r"(?:publicité|contenu sponsorisé|contenu partenaire)(?:\s*[:|–—-]|\s*$)",
         r"il y a (?:\d+|une?) (?:min|minutes?|h|heures?)$",
         r"(?:épinglé|moment clé)$",
     ),
     "it": (
         r"(?:leggi anche|leggi pure|potrebbe interessarti)\b",
-        r"(?:pubblicità|contenuto sponsorizzato)\b",
+        r"(?:pubblicità|contenuto sponsorizzato)(?:\s*[:|–—-]|\s*$)",
         r"(?:\d+|un) (?:min|minuti|minuto|ora|ore) fa$",
         r"(?:in evidenza|fissato)$",
     ),
     "pt": (
         r"(?:leia também|veja também|leia mais|saiba mais)\b",
-        r"(?:publicidade|conteúdo patrocinado)\b",
+        r"(?:publicidade|conteúdo patrocinado)(?:\s*[:|–—-]|\s*$)",
         r"há (?:\d+|um|uma) (?:min|minutos?|h|horas?)$",
         r"(?:fixado|destaque)$",
     ),
