@@ -93,11 +93,15 @@ def mark(tree: etree._Element) -> int:
         if _STANDFIRST_NAMES & set(name_tokens(el)):
             el.tag = "p"  # a subtitle or dek in heading markup is read, but heads no section
     for el in list(body.iter("p", "div")):
-        if el.getparent() is None or el.find(".//h1") is not None:
+        if el.getparent() is None:
             continue
         tokens = name_tokens(el)
         pairs = set(itertools.pairwise(tokens))
         named = bool(_SUBHEAD_NAMES & set(tokens) or _SUBHEAD_PAIRS & pairs)
+        if not named and el.tag != "p":
+            continue  # only a named block or a bold-only paragraph can be a heading
+        if el.find(".//h1") is not None:
+            continue
         # A named subhead may wrap its text in a <div>; anything else must hold only inline text.
         inner = el.iter(*_CONTENT_BLOCKS) if named else (c for c in el if c.tag in _BLOCK_CHILDREN)
         if next((c for c in inner if c is not el), None) is not None:
