@@ -30,7 +30,6 @@ LABELS: dict[str, tuple[str, ...]] = {
         r"like this (?:story|article)\?",
         r"you (?:may|might) also like\b",
         r"listen (?:to \w+ live|live|back|again)\b",
-        r"source\s*:",
         # Credit lines at the end of wire copy: who reported, who edited, where to write.
         r"\(?(?:additional |with )?reporting by\b",
         r"(?:editing|edited|compiled) by\b",
