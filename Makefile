@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python scripts/bench_synthesis.py
 
 eval: install
+	$(BIN)/python scripts/eval_narration.py
 	$(BIN)/python scripts/eval_extract.py
 	$(BIN)/python scripts/eval_feeds.py
 

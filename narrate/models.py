@@ -55,6 +55,8 @@ class Article:
     image: str | None = None
     """Lead image URL."""
     description: str | None = None
+    truncated: bool = False
+    """The page is a paywalled teaser: the blocks are only the opening of the article."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class Script:
     site: str | None = None
     image: str | None = None
     description: str | None = None
+    truncated: bool = False
+    """Narrates only a paywalled teaser, not the whole article."""
 
     @property
     def segments(self) -> tuple[Segment, ...]:
@@ -109,8 +113,8 @@ class Script:
         return tuple(s for c in self.chapters for s in c.segments)
 
     def to_dict(self) -> dict[str, Any]:
-        """The documented JSON shape of `narrate script --format json`."""
-        return {
+        """The documented JSON shape of `narrate script --format json`; `truncated` only if so."""
+        data = {
             "title": self.title,
             "lang": self.lang,
             "url": self.url,
@@ -128,6 +132,9 @@ class Script:
                 for c in self.chapters
             ],
         }
+        if self.truncated:
+            data["truncated"] = True
+        return data
 
 
 @dataclass(frozen=True)

@@ -5,30 +5,28 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
 from trafilatura.settings import set_date_params
 
+from narrate.article import headings, junk, labels, liveblog, metadata, paywall
+from narrate.article.blocks import HEADING_LEVELS, looks_like_code, walk
+from narrate.article.blocks import Item as _Item
+from narrate.article.metadata import TITLE_SEPARATORS
 from narrate.errors import ExtractionError, InputError
-from narrate.models import Article, Block, BlockKind, Page
+from narrate.models import Article, Block, Page
 from narrate.speech.clean import clean, comparison_key
-from narrate.speech.lang import primary_subtag
+from narrate.speech.lang import word_set
 
 log = logging.getLogger(__name__)
 
-_HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _TAG = re.compile(r"<(?:!doctype|!--|/?[a-z][a-z0-9]*)[\s>/]", re.IGNORECASE)
 _DOCUMENT = re.compile(r"<(?:html|body|head)[\s>]", re.IGNORECASE)
 _BINARY_MAGIC = ("%PDF", "\x89PNG", "GIF8", "PK\x03\x04", "\xff\xd8\xff", "\x1f\x8b", "ID3")
-_END_PUNCT = '.!?…:;"”’»)'
-_CODE_SYMBOLS = frozenset("{}=<>;$#\\|_`~^")
-_CODE_TOKEN = re.compile(r"\)\s*;|//\s|=>|==|\w\.\w+\(")
-_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ")
 _MAX_HEADING_WORDS = 25
+_KICKER_WORDS = 5
 _MIN_WORDS = 12
 """Less body text than this is a navigation or error page, not an article."""
 
@@ -45,6 +43,7 @@ _JUNK = re.compile(
 _JUNK_ANYWHERE = re.compile(
     r"voice is ai[- ]generated|rate this article|we value your input|all rights reserved"
     r"|(?:photo|image|picture|illustration|video)(?: credit)?s?\s*:|©|this is a modal window"
+    r"|\(credits?:"
     r"|^(?:topics|tags|filed under|categories)\s*:",
     re.IGNORECASE,
 )
@@ -66,11 +65,7 @@ _JUNK_SECTION = re.compile(
 )
 
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-_UI_WORDS = _wordset(
+_UI_WORDS = word_set(
     "previous next prev close open menu share play pause mute unmute loading comments comment"
     " selected off on chapters chapter descriptions subtitles captions settings default"
     " fullscreen skip back to top print email tweet facebook twitter pinterest linkedin whatsapp"
@@ -84,25 +79,12 @@ _DATE_LINE = re.compile(
     rf"(?:,?\s+(?:at\s+)?\d{{1,2}}[:.]\d\d\s*(?:[ap]\.?m\.?)?(?:\s+[a-z]{{2,4}})?)?\.?$",
     re.IGNORECASE,
 )
+# "About Ascom": a name, capitalised, not "About the money", which may well be a section.
+_ABOUT_SECTION = re.compile(
+    r"^(?:About|ABOUT|Über|Acerca de|Sobre|À propos d[eu']|Chi è)"
+    r"\s+[A-Z0-9]\S*(?:\s+[A-Z0-9&]\S*){0,2}$"
+)
 _BYLINE_LINE = re.compile(r"^(?:by|von|por|par|di|door)\s+\S", re.IGNORECASE)
-
-_STOPWORDS: dict[str, frozenset[str]] = {
-    "en": _wordset("the and of to in is that for it was on with as are by this be have from"),
-    "de": _wordset("der die und das ist nicht mit den von zu sich des auf für im dem ein eine"),
-    "es": _wordset("el la de que y los en las del por con una para es se lo como más pero"),
-    "fr": _wordset("le la les et des est une que pour dans qui pas sur au du avec ce il par"),
-    "it": _wordset("il di che la e per un una sono non gli del della con le si è al nel"),
-    "pt": _wordset("o a de que e do da em um para com não uma os no se na por mais as dos"),
-}
-
-
-@dataclass
-class _Item:
-    """A body block while extraction is still deciding; `level` is kept for headings."""
-
-    kind: BlockKind
-    text: str
-    level: int = 0
 
 
 def extract(page: Page) -> Article:
@@ -117,6 +99,15 @@ def extract(page: Page) -> Article:
     tree = trafilatura.load_html(html)
     if tree is None:
         raise InputError(f"not an HTML page: {source} could not be parsed as HTML")
+    truncated = paywall.is_truncated(tree)
+    live = liveblog.is_live_blog(tree)
+    if truncated:
+        log.warning("%s is a paywalled teaser: narrating only the opening", source)
+    removed = junk.prune(tree)
+    if live:
+        liveblog.prepare(tree, tree.get("lang") or "")
+    marked = headings.mark(tree)
+    log.debug("removed %d in-body furniture subtrees, marked %d headings", removed, marked)
     doc = trafilatura.bare_extraction(
         tree,
         url=page.url,
@@ -133,21 +124,26 @@ def extract(page: Page) -> Article:
     if doc is None or doc.body is None:
         raise ExtractionError(f"no article text found in {source}; is it an article page?")
 
-    items = list(_walk(doc.body))
+    items = list(walk(doc.body))
     authors = frozenset(
         comparison_key(a) for a in re.split(r"[;|]", doc.author or "") if comparison_key(a)
     )
     items = _recover_headings(items, tree, authors)
-    title = _title(doc, tree) if not fragment else "Untitled article"
+    title = metadata.title(doc, tree) if not fragment else "Untitled article"
     items = _drop_junk_sections(items)
-    items = _drop_junk(items, title)
+    # The page's own <h1> is the headline too, even where it words it unlike the metadata.
+    headlines = {comparison_key(title)} | {
+        comparison_key(h.text_content()) for h in tree.xpath("//body//h1")[:3]
+    }
+    items = _drop_kicker(items, title)
+    items = _drop_junk(items, title, live, frozenset(k for k in headlines if k))
     items = _drop_empty_sections(items)
     blocks = tuple(Block(i.kind, i.text) for i in items)
     if sum(len(b.text.split()) for b in blocks if b.kind != "heading") < _MIN_WORDS:
         raise ExtractionError(f"no article text found in {source}; is it an article page?")
 
     body_text = " ".join(b.text for b in blocks)
-    lang = _language(tree, body_text)
+    lang = metadata.language(tree, body_text)
     url = doc.url if doc.url and doc.url.startswith("http") else page.url
     date = doc.date[:10] if doc.date and re.match(r"\d{4}-\d\d-\d\d", doc.date) else None
     return Article(
@@ -155,11 +151,12 @@ def extract(page: Page) -> Article:
         blocks=blocks,
         lang=lang,
         url=url,
-        byline=_byline(doc.author, lang),
+        byline=metadata.byline(doc.author, lang),
         site=clean(doc.sitename) if doc.sitename else None,
         date=date,
         image=urljoin(page.url or "", doc.image) if doc.image else None,
         description=clean(doc.description) if doc.description else None,
+        truncated=truncated,
     )
 
 
@@ -180,160 +177,6 @@ def _check_html(html: str, source: str) -> None:
             raise InputError(f"not an HTML page: {source} is JSON; give narrate the article's page")
     if not _TAG.search(html[:200_000]):
         raise InputError(f"not an HTML page: {source} is plain text with no HTML tags")
-
-
-# --- walking trafilatura's XML body ------------------------------------------------------------
-
-
-def _text(el: etree._Element, skip: frozenset[str] = frozenset()) -> str:
-    """All text under `el`, line breaks as spaces, without the subtrees named in `skip`."""
-    parts: list[str] = []
-
-    def walk(e: etree._Element) -> None:
-        if e.tag == "lb":
-            parts.append(" ")
-        elif e.text:
-            parts.append(e.text)
-        for child in e:
-            if child.tag not in skip:
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
-    return clean("".join(parts))
-
-
-def _walk(el: etree._Element) -> Iterator[_Item]:
-    """Body blocks in page order from trafilatura's XML (head, p, quote, list, table, code)."""
-    if el.text and el.text.strip() and el.tag in ("body", "div"):
-        yield _Item("paragraph", clean(el.text))
-    for child in el:
-        yield from _element(child)
-        if child.tail and child.tail.strip() and el.tag in ("body", "div"):
-            yield _Item("paragraph", clean(child.tail))
-
-
-def _element(el: etree._Element) -> Iterator[_Item]:
-    tag = el.tag
-    if tag == "head":
-        rend = el.get("rend", "h2")
-        yield _Item("heading", _text(el), _HEADING_LEVELS.get(rend, 2))
-    elif tag == "p":
-        yield from _paragraph(el)
-    elif tag == "quote":
-        # One quote block per paragraph of the quotation, so each keeps its own pause.
-        for item in _walk_mixed(el):
-            yield _Item("quote", item.text)
-    elif tag == "list":
-        yield from _list(el)
-    elif tag == "table":
-        yield from _table(el)
-    elif tag == "code":
-        yield from _code(el)
-    elif tag in ("div", "item", "cell", "note"):
-        yield from _walk_mixed(el)
-    elif tag not in ("graphic", "lb", "ref") or _text(el):
-        yield _Item("paragraph", _text(el))
-
-
-def _walk_mixed(el: etree._Element) -> Iterator[_Item]:
-    """Blocks of a container that may hold both loose text and block elements."""
-    loose: list[str] = [el.text or ""]
-    for child in el:
-        if child.tag in ("p", "head", "quote", "list", "table", "div", "code"):
-            if "".join(loose).strip():
-                yield _Item("paragraph", clean(" ".join(loose)))
-            loose = []
-            yield from _element(child)
-        else:
-            loose.append(_text(child) if child.tag != "lb" else " ")
-        loose.append(child.tail or "")
-    if "".join(loose).strip():
-        yield _Item("paragraph", clean(" ".join(loose)))
-
-
-def _code(el: etree._Element) -> Iterator[_Item]:
-    """Preformatted prose (plain-text documents in <pre>) is read; program code is not."""
-    parts: list[str] = []
-    for node in el.iter():
-        parts.append("\n" if node.tag == "lb" else node.text or "")
-        if node is not el and node.tail:
-            parts.append(node.tail)
-    raw = "".join(parts)
-    chars = [ch for ch in raw if not ch.isspace()]
-    letters = sum(ch.isalpha() for ch in chars)
-    if len(chars) < 40 or letters < 0.75 * len(chars) or _looks_like_code(raw):
-        log.debug("skipping a code block: code is not narrated")
-        return
-    for chunk in re.split(r"\n\s*\n", raw):
-        if text := clean(chunk):
-            yield _Item("paragraph", text)
-
-
-def _looks_like_code(text: str) -> bool:
-    """Program code: braces, semicolons and operators far denser than in prose."""
-    chars = [ch for ch in text if not ch.isspace()]
-    symbols = sum(ch in _CODE_SYMBOLS for ch in chars)
-    return (symbols >= 4 and symbols > 0.02 * len(chars)) or len(_CODE_TOKEN.findall(text)) >= 2
-
-
-def _paragraph(el: etree._Element) -> Iterator[_Item]:
-    if any(c.tag in ("list", "table", "quote", "head") for c in el):
-        yield from _walk_mixed(el)
-    else:
-        yield _Item("paragraph", _text(el))
-
-
-def _terminate(text: str) -> str:
-    """End a list item or table row with punctuation so the voice pauses there."""
-    text = text.rstrip(" ,;–—-")
-    return text if not text or text.endswith(tuple(_END_PUNCT)) else text + "."
-
-
-def _list(el: etree._Element) -> Iterator[_Item]:
-    items = [i for i in el.iter("item")]
-    if any(i.find("head") is not None for i in items):
-        # Listicles put section headings in list items (trafilatura #309): keep them as headings.
-        for item in el.findall("item"):
-            yield from _walk_mixed(item)
-        return
-    texts = [_terminate(_text(i, skip=frozenset({"list"}))) for i in items]
-    text = " ".join(t for t in texts if t)
-    if text:
-        yield _Item("list", text)
-
-
-def _table(el: etree._Element) -> Iterator[_Item]:
-    rows = [[c for c in row if c.tag == "cell"] for row in el.iter("row")]
-    cells = [c for row in rows for c in row]
-    layout = (
-        len(rows) < 2
-        or max(len(r) for r in rows) < 2
-        or any(c.find(".//p") is not None or c.find(".//list") is not None for c in cells)
-        or any(len(_text(c).split()) > 20 for c in cells)
-    )
-    if layout:
-        # A table used for page layout: its cells hold prose, not data.
-        for cell in cells:
-            yield from _walk_mixed(cell)
-        return
-    header: list[str] | None = None
-    sentences: list[str] = []
-    for row in rows:
-        texts = [_text(c) for c in row]
-        if header is None and not sentences and all(c.get("role") == "head" for c in row):
-            header = texts
-            continue
-        if header and len(header) == len(texts):
-            parts = [f"{h}: {v}" if h and v else v for h, v in zip(header, texts, strict=True)]
-        else:
-            parts = texts
-        sentence = _terminate(", ".join(p for p in parts if p))
-        if sentence:
-            sentences.append(sentence)
-    if sentences:
-        yield _Item("table", " ".join(sentences))
 
 
 # --- heading recovery ---------------------------------------------------------------------------
@@ -373,9 +216,9 @@ def _recover_headings(
                 break  # a heading above all the text is a dek, date or author line, not a section
             before = items[index - 1]
             if before.kind == "paragraph" and comparison_key(before.text) == key:
-                before.kind, before.level = "heading", _HEADING_LEVELS[h.tag]
+                before.kind, before.level = "heading", HEADING_LEVELS[h.tag]
             else:
-                items.insert(index, _Item("heading", text, _HEADING_LEVELS[h.tag]))
+                items.insert(index, _Item("heading", text, HEADING_LEVELS[h.tag]))
                 keys.insert(index, key)
             existing.add(key)
             log.debug("recovered heading %r", text)
@@ -394,29 +237,64 @@ def _is_junk(item: _Item) -> bool:
         return True
     if words <= 30 and _JUNK_ANYWHERE.search(item.text):
         return True
+    if labels.is_junk_text(item.text):
+        return True
     return words <= 8 and bool(_CREDIT.match(item.text))
 
 
-def _drop_junk(items: list[_Item], title: str) -> list[_Item]:
-    title_key = comparison_key(title)
+def _drop_junk(
+    items: list[_Item], title: str, live: bool = False, headlines: frozenset[str] = frozenset()
+) -> list[_Item]:
+    headlines = headlines | {comparison_key(title)}
     kept: list[_Item] = []
     for index, item in enumerate(items):
+        if live and liveblog.is_clock_line(item.text):
+            kept.append(item)  # an update's time, which a date-line rule would drop
+            continue
         if not comparison_key(item.text) or _is_junk(item):
             continue
-        if item.kind in ("paragraph", "quote") and _looks_like_code(item.text):
+        if item.kind in ("paragraph", "quote") and looks_like_code(item.text):
             log.debug("skipping code in a %s: %.40s", item.kind, item.text)
             continue
         leading = not any(k.kind != "heading" for k in kept) and index < 4
-        if leading and comparison_key(item.text) == title_key:
-            continue  # the title is spoken once, from the metadata
+        if (index < 4 or item.kind == "heading") and comparison_key(item.text) in headlines:
+            continue  # the title is spoken once, from the metadata, and is no chapter
+        if leading and _is_title_line(item.text, title):
+            continue
+        if item.kind == "heading" and headings.is_sentences(item.text):
+            item.kind = "paragraph"  # a standfirst in heading markup is read, but heads nothing
         if leading and len(item.text.split()) <= 12 and _BYLINE_LINE.match(item.text):
             continue
         kept.append(item)
     return kept
 
 
+def _drop_kicker(items: list[_Item], title: str) -> list[_Item]:
+    """Drop the kicker or section label above an in-body headline: it is no body text."""
+    title_key = comparison_key(title)
+    for index, item in enumerate(items[:4]):
+        if comparison_key(item.text) == title_key:
+            before = [
+                i
+                for i in items[:index]
+                if len(i.text.split()) > _KICKER_WORDS or i.text.rstrip().endswith((".", "!", "?"))
+            ]
+            return before + items[index:]
+    return items
+
+
+def _is_title_line(text: str, title: str) -> bool:
+    """The page's <title> line: the headline, a separator and a short site name."""
+    rest = text[len(title) :] if text.startswith(title) else ""
+    return any(rest.startswith(sep) for sep in TITLE_SEPARATORS) and len(rest.split()) <= 5
+
+
 def _drop_junk_sections(items: list[_Item]) -> list[_Item]:
     """Drop sections headed like page furniture ("Related stories", "Comments", "3/50")."""
+    headed = [i for i, item in enumerate(items) if item.kind == "heading"]
+    if headed and _ABOUT_SECTION.match(items[headed[-1]].text):
+        # A press release's closing "About Ascom" boilerplate, not part of the story.
+        items = items[: headed[-1]]
     kept: list[_Item] = []
     skip_level = 0
     for item in items:
@@ -440,96 +318,3 @@ def _drop_empty_sections(items: list[_Item]) -> list[_Item]:
                 continue
         kept.append(item)
     return kept
-
-
-# --- metadata -----------------------------------------------------------------------------------
-
-
-def _meta(tree: etree._Element, *names: str) -> str | None:
-    for name in names:
-        values = tree.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
-        if values and clean(values[0]):
-            return clean(values[0])
-    return None
-
-
-def _title(doc: trafilatura.settings.Document, tree: etree._Element) -> str:
-    """The headline: og:title or the page's h1, else <title>, without a site-name suffix."""
-    h1s = [
-        clean(h.text_content())
-        for h in tree.xpath("//body//h1")
-        if not h.xpath("ancestor::a | .//a[@href='/']")  # a logo linking home is no headline
-    ]
-    h1s = [h for h in h1s if h]
-    page_title = clean(" ".join(tree.xpath("//head/title//text()")))
-    candidates = [_meta(tree, "og:title", "twitter:title"), h1s[0] if len(h1s) == 1 else None]
-    candidates += [page_title, doc.title]
-    title = next((c for c in candidates if c and len(c) <= 300), None)
-    if not title:
-        return "Untitled article"
-    return _strip_site(title, comparison_key(doc.sitename or doc.hostname or ""))
-
-
-def _strip_site(title: str, site: str) -> str:
-    """Drop "| Site" suffixes (and "Site |" prefixes) that pages add to their titles."""
-    for _ in range(3):
-        for sep in _TITLE_SEPARATORS:
-            head, _, tail = title.rpartition(sep)
-            first, _, rest = title.partition(sep)
-            if head and (
-                (site and (comparison_key(tail) == site or site.startswith(comparison_key(tail))))
-                or (len(tail.split()) <= 4 and len(head.split()) >= 4 and sep.strip() in "|·•")
-            ):
-                title = head.strip()
-                break
-            if rest and site and comparison_key(first) == site:
-                title = rest.strip()
-                break
-        else:
-            return title
-    return title
-
-
-def _byline(author: str | None, lang: str) -> str | None:
-    """Authors as one speakable phrase: "A, B and C"."""
-    if not author:
-        return None
-    names = [clean(n) for n in re.split(r";|\|", author)]
-    names = [
-        re.sub(r"^(?:by|von|por|par|di)\s+", "", n, flags=re.IGNORECASE)
-        for n in names
-        if n and "@" not in n and "http" not in n and len(n.split()) <= 6
-    ]
-    names = list(dict.fromkeys(n for n in names if n))[:5]
-    if not names:
-        return None
-    if len(names) == 1:
-        return names[0]
-    conj = {"de": "und", "es": "y", "fr": "et", "it": "e", "pt": "e"}.get(lang, "and")
-    return f"{', '.join(names[:-1])} {conj} {names[-1]}"
-
-
-def _language(tree: etree._Element, text: str) -> str:
-    """ISO 639-1: the page's declared language unless its text plainly says otherwise."""
-    declared = (
-        tree.get("lang")
-        or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-        or _meta(tree, "og:locale", "content-language", "language", "dc.language")
-        or ""
-    )
-    declared_code = primary_subtag(declared)[:2]
-    detected = _detect_language(text)
-    if detected:
-        return detected
-    return declared_code if declared_code.isalpha() and len(declared_code) == 2 else "en"
-
-
-def _detect_language(text: str) -> str | None:
-    """Stop-word counting among en/de/es/fr/it/pt; None unless one language clearly wins."""
-    words = re.findall(r"\w+", text[:20_000].lower())
-    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in _STOPWORDS.items()}
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    (best, top), (_, second) = ranked[0], ranked[1]
-    if top >= 8 and top >= 2 * second and top >= 0.15 * len(words):
-        return best
-    return None

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
+from narrate.article.paywall import truncation_note as _truncation_note
 from narrate.config import DISCLAIMER
 from narrate.models import Article, Block, Chapter, Role, Script, Segment, Sentence
 from narrate.speech.clean import clean, comparison_key
@@ -49,12 +50,16 @@ _CREDIT_WORDS = {
 
 
 def segment(
-    article: Article, disclaimer: str | None = DISCLAIMER, lexicon: Lexicon | None = None
+    article: Article,
+    disclaimer: str | None = DISCLAIMER,
+    lexicon: Lexicon | None = None,
+    truncation_note: bool = True,
 ) -> Script:
     """Turn an article into the narration script: title chapter first, then one per heading.
 
     The standard disclaimer is spoken in the article's language; a custom one as given. A
-    lexicon (of the article's language) shapes each sentence's spoken text as it is made.
+    lexicon (of the article's language) shapes each sentence's spoken text as it is made. A
+    paywalled teaser ends with a line saying the rest is for subscribers, unless told not to.
     """
     lang = article.lang
     front: list[Segment] = []
@@ -75,6 +80,9 @@ def segment(
                 chapters.append(Chapter(title, tuple(segments)))
             title, segments = clean(block.text) or title, []
         segments.extend(_block_segments(block, lang, lexicon))
+    if article.truncated and truncation_note:
+        note = _truncation_note(article.site, lang)
+        segments.extend(_segments("narration", note, lang, lexicon))
     if segments:
         chapters.append(Chapter(title, tuple(segments)))
     return Script(
@@ -87,6 +95,7 @@ def segment(
         site=article.site,
         image=article.image,
         description=article.description,
+        truncated=article.truncated,
     )
 
 
