@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 from lxml import etree
 
-from narrate.config import AI_DISCLOSURE, FetchLimits
+from narrate.config import AI_DISCLOSURE, Channel, FetchLimits
 from narrate.feed import batch, podcast
 from tests.http_server import Server
 
@@ -160,7 +160,7 @@ def feed_config(feed_url: str, out: Path, **kw: object) -> batch.BatchConfig:
         "disclaimer": None,
         "workers": 1,
         "limits": LIMITS,
-        "owner_email": "ann@valley.example",
+        "channel": Channel(owner_email="ann@valley.example"),
     }
     values.update(kw)
     return batch.BatchConfig(**values)  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from mutagen.id3 import ID3
 
 from narrate import pipeline
 from narrate.audio import artwork, ffmpeg, transcript
-from narrate.config import FetchLimits
+from narrate.config import Channel, FetchLimits
 from narrate.feed import batch, podcast
 from narrate.feed.config import BatchConfig
 from narrate.models import Chapter, ChapterMark, Episode, Script, Segment, Sentence
@@ -187,7 +187,7 @@ def test_a_feed_run_publishes_and_keeps_the_extra_transcripts(http_server, tmp_p
         disclaimer=None,
         workers=1,
         limits=FetchLimits(allow_private=True, timeout_s=5.0),
-        owner_email="ann@valley.example",
+        channel=Channel(owner_email="ann@valley.example"),
     )
     for _ in range(2):  # the second run must not sweep them away
         assert batch.run(config).exit_code == 0
