@@ -166,6 +166,28 @@ def feed_config(feed_url: str, out: Path, **kw: object) -> batch.BatchConfig:
     return batch.BatchConfig(**values)  # type: ignore[arg-type]
 
 
+SHOW_URL = "https://pod.example/show/"
+"""Where the podcast of the rendering tests is published."""
+
+
+def podcast_channel(**kw: object) -> podcast.Channel:
+    """The show the rendering tests share, every field set; kw overrides."""
+    values: dict[str, object] = {
+        "title": "Valley News, narrated",
+        "description": "Local news read aloud.",
+        "link": "https://valley.example/",
+        "feed_url": SHOW_URL + "feed.xml",
+        "image_url": SHOW_URL + "cover.png",
+        "language": "en",
+        "author": "Valley News",
+        "owner_name": "Ann Editor",
+        "owner_email": "ann@valley.example",
+        "category": ("News", "Daily News"),
+    }
+    values.update(kw)
+    return podcast.Channel(**values)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Published:
     guid: str
