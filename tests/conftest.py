@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from narrate.audio.cache import ClipCache
 from tests.feed_helpers import Site
 from tests.http_server import Server, serve
 
@@ -26,6 +27,16 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("NARRATE_CACHE_DIR", None)
     else:
         os.environ["NARRATE_CACHE_DIR"] = old
+
+
+@pytest.fixture
+def clip_cache(tmp_path: Path) -> ClipCache:
+    """An empty clip cache of the test's own, sharing the session's derived model files."""
+    shared = Path(os.environ["NARRATE_CACHE_DIR"]) / "models"
+    shared.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "models").symlink_to(shared)
+    return ClipCache(tmp_path / "cache")
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 from lxml import etree
 
-from narrate.config import AI_DISCLOSURE, FetchLimits
+from narrate.config import AI_DISCLOSURE, Channel, FetchLimits
 from narrate.feed import batch, podcast
 from tests.http_server import Server
 
@@ -160,10 +160,32 @@ def feed_config(feed_url: str, out: Path, **kw: object) -> batch.BatchConfig:
         "disclaimer": None,
         "workers": 1,
         "limits": LIMITS,
-        "owner_email": "ann@valley.example",
+        "channel": Channel(owner_email="ann@valley.example"),
     }
     values.update(kw)
     return batch.BatchConfig(**values)  # type: ignore[arg-type]
+
+
+SHOW_URL = "https://pod.example/show/"
+"""Where the podcast of the rendering tests is published."""
+
+
+def podcast_channel(**kw: object) -> podcast.Channel:
+    """The show the rendering tests share, every field set; kw overrides."""
+    values: dict[str, object] = {
+        "title": "Valley News, narrated",
+        "description": "Local news read aloud.",
+        "link": "https://valley.example/",
+        "feed_url": SHOW_URL + "feed.xml",
+        "image_url": SHOW_URL + "cover.png",
+        "language": "en",
+        "author": "Valley News",
+        "owner_name": "Ann Editor",
+        "owner_email": "ann@valley.example",
+        "category": ("News", "Daily News"),
+    }
+    values.update(kw)
+    return podcast.Channel(**values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

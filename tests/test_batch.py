@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from narrate.cli.feed import feed as feed_command
-from narrate.config import DISCLAIMER, SCHEMA, SettingsError
+from narrate.config import DISCLAIMER, SCHEMA, Channel, SettingsError
 from narrate.errors import ConfigError
 from narrate.feed import batch, items, publish
 from narrate.feed import config as feed_settings
@@ -415,10 +415,10 @@ def _start_batch(site: Site, out: Path, env: dict[str, str]) -> subprocess.Popen
         "import sys\n"
         "from pathlib import Path\n"
         "from narrate.feed import batch\n"
-        "from narrate.config import FetchLimits\n"
+        "from narrate.config import Channel, FetchLimits\n"
         "batch.run(batch.BatchConfig(feeds=(sys.argv[1],), out=Path(sys.argv[2]),"
         f" base_url={BASE_URL!r}, disclaimer=None, workers=1,"
-        " owner_email='ann@valley.example',"
+        " channel=Channel(owner_email='ann@valley.example'),"
         " limits=FetchLimits(allow_private=True, timeout_s=5.0)))\n"
     )
     return subprocess.Popen(
@@ -483,7 +483,7 @@ def test_example_config_documents_every_option(tmp_path: Path) -> None:
         assert f"\n{key} =" in (channel if spec.channel else top) or f"\n# {key} =" in text, key
         assert spec.env is None or spec.env in text, spec.env
     assert cfg.base_url == "https://example.com/podcast/"
-    assert cfg.category == ("News", "Daily News")
+    assert cfg.channel.category == ("News", "Daily News")
     assert cfg.disclaimer == DISCLAIMER
     assert cfg.out == example.parent / "podcast"
     flags = feed_settings.load_config(
@@ -535,7 +535,8 @@ def test_the_channel_takes_settings_then_the_only_feed_then_defaults(tmp_path: P
         db.save_feed(FeedState(b, about=About("Hill Times")))
 
         def show(sources: list[str], **settings: object) -> tuple[str, ...]:
-            ch = publish.channel(db, feed_config(a, tmp_path, **settings), sources)
+            mine = feed_config(a, tmp_path, channel=Channel(**settings))  # type: ignore[arg-type]
+            ch = publish.channel(db, mine, sources)
             return ch.title, ch.description, ch.link, ch.language, ch.author
 
         assert show([a]) == (

@@ -23,16 +23,6 @@ from narrate.audio.synthesize import synthesize
 from narrate.models import Chapter, Clip, Delivery, Script, Segment, Sentence, Word
 
 
-@pytest.fixture
-def clip_cache(tmp_path: Path) -> ClipCache:
-    """An empty clip cache of the test's own, sharing the session's derived model files."""
-    shared = Path(os.environ["NARRATE_CACHE_DIR"]) / "models"
-    shared.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "models").symlink_to(shared)
-    return ClipCache(tmp_path / "cache")
-
-
 def _clip(n: int = 2205) -> Clip:
     rng = np.random.default_rng(n)
     samples = rng.uniform(-0.5, 0.5, n).astype(np.float32)

@@ -394,9 +394,9 @@ def replace(src, dst, *a, **kw):
         os.kill(os.getpid(), signal.SIGKILL)
 os.replace = replace
 from narrate.feed import batch
-from narrate.config import FetchLimits
+from narrate.config import Channel, FetchLimits
 batch.run(batch.BatchConfig(feeds=(sys.argv[1],), out=Path(sys.argv[2]), base_url=%r,
-    disclaimer=None, workers=1, owner_email="ann@valley.example",
+    disclaimer=None, workers=1, channel=Channel(owner_email="ann@valley.example"),
     limits=FetchLimits(allow_private=True, timeout_s=5.0)))
 """
 

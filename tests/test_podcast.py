@@ -17,27 +17,11 @@ from lxml import etree
 from narrate.config import AI_DISCLOSURE
 from narrate.errors import ConfigError
 from narrate.feed import podcast
+from tests.feed_helpers import SHOW_URL as BASE
+from tests.feed_helpers import podcast_channel as channel
 
 NS = {"itunes": podcast.ITUNES, "podcast": podcast.PODCAST, "atom": podcast.ATOM}
-BASE = "https://pod.example/show/"
 WHEN = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
-
-
-def channel(**kw: object) -> podcast.Channel:
-    values: dict[str, object] = {
-        "title": "Valley News, narrated",
-        "description": "Local news read aloud.",
-        "link": "https://valley.example/",
-        "feed_url": BASE + "feed.xml",
-        "image_url": BASE + "cover.png",
-        "language": "en",
-        "author": "Valley News",
-        "owner_name": "Ann Editor",
-        "owner_email": "ann@valley.example",
-        "category": ("News", "Daily News"),
-    }
-    values.update(kw)
-    return podcast.Channel(**values)  # type: ignore[arg-type]
 
 
 def entry(n: int = 1, **kw: object) -> podcast.EpisodeEntry:

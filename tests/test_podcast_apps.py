@@ -18,26 +18,12 @@ from mutagen.id3 import ID3
 
 from narrate import pipeline
 from narrate.audio import artwork, ffmpeg, transcript
-from narrate.config import FetchLimits
 from narrate.feed import batch, podcast
-from narrate.feed.config import BatchConfig
 from narrate.models import Chapter, ChapterMark, Episode, Script, Segment, Sentence
+from tests.feed_helpers import SHOW_URL as BASE
+from tests.feed_helpers import feed_config, podcast_channel
 
 NS = {"psc": podcast.PSC}
-BASE = "https://pod.example/show/"
-
-
-def _channel(**kw: object) -> podcast.Channel:
-    values: dict[str, object] = {
-        "title": "Show",
-        "description": "News.",
-        "link": "https://valley.example/",
-        "feed_url": BASE + "feed.xml",
-        "image_url": BASE + "cover.png",
-        "owner_email": "ann@valley.example",
-    }
-    values.update(kw)
-    return podcast.Channel(**values)  # type: ignore[arg-type]
 
 
 def _entry(marks: tuple[ChapterMark, ...]) -> podcast.EpisodeEntry:
@@ -56,7 +42,7 @@ def _entry(marks: tuple[ChapterMark, ...]) -> podcast.EpisodeEntry:
 def test_psc_chapters_are_inline_with_millisecond_times() -> None:
     marks = (ChapterMark("Intro & <more>", 0, 61_500), ChapterMark("Next", 61_500, 3_723_004))
     root = etree.fromstring(
-        podcast.render(_channel(), [_entry(marks)]),
+        podcast.render(podcast_channel(), [_entry(marks)]),
         etree.XMLParser(resolve_entities=False, no_network=True),
     )
     [chapters] = root.xpath("//item/psc:chapters", namespaces=NS)
@@ -69,17 +55,17 @@ def test_psc_chapters_are_inline_with_millisecond_times() -> None:
 
 
 def test_no_chapters_no_psc_element() -> None:
-    root = etree.fromstring(podcast.render(_channel(), [_entry(())]))
+    root = etree.fromstring(podcast.render(podcast_channel(), [_entry(())]))
     assert root.xpath("//psc:chapters", namespaces=NS) == []
 
 
 def test_a_missing_owner_email_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="narrate.feed.podcast"):
-        podcast.render(_channel(owner_email=None), [])
+        podcast.render(podcast_channel(owner_email=None), [])
     assert any("itunes:owner/itunes:email" in r.getMessage() for r in caplog.records)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="narrate.feed.podcast"):
-        podcast.render(_channel(), [])
+        podcast.render(podcast_channel(), [])
     assert caplog.records == []
 
 
@@ -103,7 +89,7 @@ def episode(tmp_path_factory: pytest.TempPathFactory) -> Episode:
 def test_gpodder_reads_the_same_chapters_as_id3(episode: Episode) -> None:
     marks = transcript.read_chapters_json(episode.chapters_json.read_text())
     assert marks == episode.chapters
-    feed = podcast.render(_channel(), [_entry(marks)])
+    feed = podcast.render(podcast_channel(), [_entry(marks)])
     [parsed] = podcastparser.parse(BASE + "feed.xml", io.BytesIO(feed))["episodes"]
     id3 = sorted(ID3(episode.audio).getall("CHAP"), key=lambda f: f.start_time)
     # podcastparser keeps whole seconds of the psc times.
@@ -153,7 +139,7 @@ def test_extra_transcripts_are_listed_beside_the_vtt() -> None:
         json_transcript_url=BASE + "episodes/story.transcript.json",
         language="en",
     )
-    root = etree.fromstring(podcast.render(_channel(), [entry]))
+    root = etree.fromstring(podcast.render(podcast_channel(), [entry]))
     found = root.xpath("//item/podcast:transcript", namespaces={"podcast": podcast.PODCAST})
     assert [(t.get("type"), t.get("url"), t.get("language")) for t in found] == [
         ("text/vtt", BASE + "episodes/story.vtt", "en"),
@@ -180,15 +166,7 @@ def test_a_feed_run_publishes_and_keeps_the_extra_transcripts(http_server, tmp_p
         "<guid>b1</guid></item></channel></rss>",
         ctype="application/rss+xml",
     )
-    config = BatchConfig(
-        feeds=(http_server.url("/feed.xml"),),
-        out=tmp_path,
-        base_url=BASE,
-        disclaimer=None,
-        workers=1,
-        limits=FetchLimits(allow_private=True, timeout_s=5.0),
-        owner_email="ann@valley.example",
-    )
+    config = feed_config(http_server.url("/feed.xml"), tmp_path, base_url=BASE)
     for _ in range(2):  # the second run must not sweep them away
         assert batch.run(config).exit_code == 0
         root = etree.parse(str(tmp_path / "feed.xml"))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from narrate import config
-from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits, Settings
+from narrate.config import DISCLAIMER, Channel, ExtractLimits, FetchLimits, Settings
 from narrate.errors import ConfigError
 from narrate.feed import podcast
 
@@ -36,22 +36,8 @@ class BatchConfig:
     disclaimer: str | None = DISCLAIMER
     """Spoken first in each episode; None disables it."""
     bitrate: str = "64k"
-    title: str | None = None
-    """Channel title; None takes the input feed's."""
-    description: str | None = None
-    link: str | None = None
-    """Channel web page; None takes the input feed's link, else the base URL."""
-    author: str | None = None
-    owner_name: str | None = None
-    owner_email: str | None = None
-    category: tuple[str, ...] = ("News",)
-    explicit: bool = False
-    image: str | None = None
-    """Artwork URL (1400–3000 px square); None generates cover.png."""
-    language: str | None = None
-    locked: bool = False
-    podcast_guid: str | None = None
-    """podcast:guid; None derives it once from the feed URL and keeps it."""
+    channel: Channel = field(default_factory=Channel)
+    """The [channel] table: the show's own settings over the input feed's."""
     fallback_min_chars: int = 500
     """An item whose page has no article is narrated from the feed's own text if it is this long."""
     max_attempts: int = 5
@@ -86,18 +72,7 @@ def from_settings(settings: Settings) -> BatchConfig:
         lexicons=settings.lexicon,
         disclaimer=settings.disclaimer,
         bitrate=settings.bitrate,
-        title=chan.title,
-        description=chan.description,
-        link=chan.link,
-        author=chan.author,
-        owner_name=chan.owner_name,
-        owner_email=chan.owner_email,
-        category=podcast.check_category(chan.category),
-        explicit=chan.explicit,
-        image=chan.image,
-        language=chan.language,
-        locked=chan.locked,
-        podcast_guid=chan.guid,
+        channel=replace(chan, category=podcast.check_category(chan.category)),
         fallback_min_chars=settings.fallback_min_chars,
         max_attempts=settings.max_attempts,
         retry_base_s=settings.retry_base,

@@ -6,7 +6,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -172,7 +172,20 @@ def make_entry(
     )
 
 
-def unique(entries: Iterable[Entry | None], source: str) -> Iterable[Entry]:
+def make_feed(
+    source: str,
+    about: About,
+    entries: Iterable[Entry | None],
+    kind: str,
+    warning: str | None = None,
+) -> Feed:
+    """A Feed of the entries not None, each identity once; named after its source if untitled."""
+    if not about.title:
+        about = replace(about, title=_fallback_title(source))
+    return Feed(source, about, tuple(_unique(entries, source)), kind, warning)
+
+
+def _unique(entries: Iterable[Entry | None], source: str) -> Iterable[Entry]:
     """The entries that are not None, each identity once (the first wins)."""
     seen: set[str] = set()
     for entry in entries:
@@ -207,7 +220,7 @@ def absolute(link: str | None, base: str | None) -> str | None:
     return link if is_url(link) else None
 
 
-def fallback_title(source: str) -> str:
+def _fallback_title(source: str) -> str:
     """A title for a feed that gives none: its host name, or its file name."""
     if is_url(source):
         return urlsplit(source).hostname or source

@@ -17,11 +17,10 @@ from narrate.feed.entry import (
     Feed,
     absolute,
     clean_text,
-    fallback_title,
     html_to_text,
     make_entry,
+    make_feed,
     safe_str,
-    unique,
 )
 
 
@@ -59,19 +58,14 @@ def parse(data: bytes, source: str, base_url: str | None) -> Feed:
         return make_entry(raw_id, link, title, summary, html or summary, _author(item), date)
 
     about = About(
-        title=clean_text(safe_str(doc.get("title"))) or fallback_title(source),
+        title=clean_text(safe_str(doc.get("title"))),
         link=safe_str(doc.get("home_page_url")) or None,
         description=clean_text(safe_str(doc.get("description"))) or None,
         language=safe_str(doc.get("language")) or None,
         author=_author(doc),
         image=safe_str(doc.get("icon")) or None,
     )
-    return Feed(
-        source=source,
-        about=about,
-        entries=tuple(unique((one(i) for i in items), source)),
-        kind="json",
-    )
+    return make_feed(source, about, (one(i) for i in items), "json")
 
 
 def _author(obj: Mapping[str, Any]) -> str | None:

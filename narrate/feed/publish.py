@@ -39,13 +39,14 @@ def channel(db: State, config: BatchConfig, sources: Sequence[str]) -> podcast.C
     """The show, built only here: settings, then what the only input feed says, then defaults."""
     said = [f.about for f in (db.feed(s) for s in sources) if f is not None]
     only = said[0] if len(said) == 1 else About()  # several feeds: none speaks for the show
-    title = config.title or only.title
+    mine = config.channel
+    title = mine.title or only.title
     if not title:
         names = [a.title for a in said if a.title][:3]
         title = "Narrated: " + ", ".join(names) if names else "Narrated articles"
-    description = config.description or only.description or f"Articles from {title}, read aloud."
+    description = mine.description or only.description or f"Articles from {title}, read aloud."
     feed_url = _url(config, FEED_FILE)
-    guid = config.podcast_guid or db.get_meta("podcast_guid")
+    guid = mine.guid or db.get_meta("podcast_guid")
     if guid is None and config.base_url:
         # Assigned once, from the public feed URL, then kept even if the URL changes.
         guid = podcast.podcast_guid(feed_url)
@@ -54,16 +55,16 @@ def channel(db: State, config: BatchConfig, sources: Sequence[str]) -> podcast.C
     return podcast.Channel(
         title=title,
         description=description.strip(),
-        link=config.link or only.link or base_url(config),
+        link=mine.link or only.link or base_url(config),
         feed_url=feed_url,
-        image_url=config.image or _url(config, COVER_FILE),
-        language=config.language or only.language or "en",
-        author=config.author or only.author or title,
-        owner_name=config.owner_name,
-        owner_email=config.owner_email,
-        category=podcast.check_category(config.category),
-        explicit=config.explicit,
-        locked=config.locked,
+        image_url=mine.image or _url(config, COVER_FILE),
+        language=mine.language or only.language or "en",
+        author=mine.author or only.author or title,
+        owner_name=mine.owner_name,
+        owner_email=mine.owner_email,
+        category=mine.category,
+        explicit=mine.explicit,
+        locked=mine.locked,
         guid=guid,
     )
 
@@ -84,7 +85,7 @@ def publish(db: State, config: BatchConfig, sources: Sequence[str], now: datetim
     document = podcast.render(show, entries)
     target = out / FEED_FILE
     try:
-        if config.image is None:
+        if config.channel.image is None:
             cover = podcast.cover_png(show.title)
             path = out / COVER_FILE
             if not path.is_file() or path.read_bytes() != cover:

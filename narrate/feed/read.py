@@ -29,11 +29,10 @@ from narrate.feed.entry import (
     Feed,
     absolute,
     clean_text,
-    fallback_title,
     html_to_text,
     is_url,
     make_entry,
-    unique,
+    make_feed,
 )
 
 log = logging.getLogger(__name__)
@@ -155,30 +154,25 @@ def parse_feed(
         root = re.search(rb"<([A-Za-z_][\w.:-]*)[\s>/]", re.sub(rb"<[?!][^>]*>", b"", data[:4096]))
         what = problem or (f"root element <{root.group(1).decode()}>" if root else "no XML element")
         raise InputError(f"{source}: not an RSS, Atom or JSON feed ({what})")
-    entries = tuple(unique((_entry(e, base_url) for e in parsed.entries), source))
-    syntax = parsed.get("bozo_exception")
-    if not entries and isinstance(syntax, SAXParseException):
-        # Lenient parsing gave nothing: the document is broken, not an empty feed.
-        where = f"{syntax.getMessage()} (line {syntax.getLineNumber()})"
-        raise InputError(f"{source} is not a readable feed: {where}")
-    if problem:
-        log.warning("%s: not well-formed (%s); read leniently", source, problem)
     image = meta.get("image", {}).get("href") or meta.get("image", {}).get("url")
     about = About(
-        title=clean_text(meta.get("title")) or fallback_title(source),
+        title=clean_text(meta.get("title")),
         link=meta.get("link") or None,
         description=html_to_text(meta.get("subtitle") or meta.get("description") or "") or None,
         language=(meta.get("language") or None),
         author=clean_text(meta.get("author")) or None,
         image=image or None,
     )
-    return Feed(
-        source=source,
-        about=about,
-        entries=entries,
-        kind=version or "unknown",
-        warning=problem,
-    )
+    entries = (_entry(e, base_url) for e in parsed.entries)
+    feed = make_feed(source, about, entries, version or "unknown", problem)
+    syntax = parsed.get("bozo_exception")
+    if not feed.entries and isinstance(syntax, SAXParseException):
+        # Lenient parsing gave nothing: the document is broken, not an empty feed.
+        where = f"{syntax.getMessage()} (line {syntax.getLineNumber()})"
+        raise InputError(f"{source} is not a readable feed: {where}")
+    if problem:
+        log.warning("%s: not well-formed (%s); read leniently", source, problem)
+    return feed
 
 
 def _safe_charref(m: re.Match[bytes]) -> bytes:

@@ -158,7 +158,9 @@ def leftover_digits(text: str, rules: LanguageRules) -> str:
     return _DIGITS.sub(lambda m: f" {spoken_number(m.group(0), rules)} ", text)
 
 
-_SYMBOL_AMOUNT = re.compile(r"(?<![\w.,])([€$£])\s?([0-9][0-9.,]*[0-9]|[0-9])")
+_AMOUNT = r"(?<![\w.,])([€$£])\s?([0-9][0-9.,]*[0-9]|[0-9])"
+_SYMBOL_AMOUNT = re.compile(_AMOUNT)
+_SYMBOL_AMOUNT_SCALE = re.compile(_AMOUNT + r"\s?(Mio\.|Mrd\.|Millionen|Milliarden)")
 
 
 def prefix_money(text: str, rules: LanguageRules) -> str:
@@ -166,10 +168,8 @@ def prefix_money(text: str, rules: LanguageRules) -> str:
     if not HAS_DIGIT.search(text):
         return text
     # "€1,5 Mio." is "eins Komma fünf Millionen Euro": a scale word goes before the currency.
-    text = re.sub(
-        r"(?<![\w.,])([€$£])\s?([0-9][0-9.,]*[0-9]|[0-9])\s?(Mio\.|Mrd\.|Millionen|Milliarden)",
-        lambda m: f"{m.group(2)} {m.group(3)} {rules.currencies[m.group(1)][1]}",
-        text,
+    text = _SYMBOL_AMOUNT_SCALE.sub(
+        lambda m: f"{m.group(2)} {m.group(3)} {rules.currencies[m.group(1)][1]}", text
     )
     return _SYMBOL_AMOUNT.sub(lambda m: f"{m.group(2)} {rules.currencies[m.group(1)][1]}", text)
 

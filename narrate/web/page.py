@@ -55,6 +55,11 @@ def _template(name: str) -> str:
     return (importlib.resources.files("narrate.web") / "templates" / name).read_text("utf-8")
 
 
+def _head(title: str, css: str) -> Safe:
+    """The <head> lines every page shares (head.html): charset, viewport, CSP, title, style."""
+    return fill(_template("head.html").rstrip("\n"), csp=CSP, title=title, css=css)
+
+
 @dataclass(frozen=True)
 class PageInfo:
     """What a page says about its episode beyond the audio and its sidecars."""
@@ -224,8 +229,7 @@ def _common(info: PageInfo, cues: Sequence[Cue], assets: str) -> dict[str, objec
         "site": site,
         "meta": Safe(" · ".join(meta)),
         "byline": info.byline or "",
-        "csp": CSP,
-        "css": assets + "player.css",
+        "head": _head(info.title, assets + "player.css"),
         "js": assets + "player.js",
         "audio": info.audio.name,
         "vtt": info.transcript.name,
@@ -357,8 +361,7 @@ def render_index(
         lang=lang,
         title=title,
         description=description,
-        csp=CSP,
-        css="player.css",
+        head=_head(title, "player.css"),
         disclosure=AI_DISCLOSURE,
         episodes=Safe(items or "<li>No episodes yet.</li>"),
         subscribe=Safe(links),
