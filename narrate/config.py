@@ -122,6 +122,8 @@ class Settings:
     """Pronunciation lexicons over the bundled one, in order."""
     disclaimer: str | None = DISCLAIMER
     """Spoken first; None only when the user disables it explicitly."""
+    truncation_note: bool = True
+    """Close a paywalled teaser by saying the rest is for the site's subscribers."""
     bitrate: str = "64k"
     """MP3 bitrate (CBR), one of MP3_BITRATES."""
     allow_private: bool = FetchLimits.allow_private
@@ -284,6 +286,7 @@ SCHEMA: dict[str, Key] = {
     "voice": Key(_text),
     "lexicon": Key(_paths),
     "disclaimer": Key(_disclaimer),
+    "truncation_note": Key(_flag),
     "bitrate": Key(_bitrate),
     "allow_private": Key(_flag, "NARRATE_ALLOW_PRIVATE"),
     "timeout": Key(_number("seconds"), "NARRATE_TIMEOUT"),

@@ -27,6 +27,8 @@ class Options:
     """Voice profile name or path; None is voices/default.toml."""
     disclaimer: str | None = DISCLAIMER
     """Spoken first; None only when the user disables it explicitly."""
+    truncation_note: bool = True
+    """Close a paywalled teaser by saying the rest is for the site's subscribers."""
     bitrate: str = "64k"
     """MP3 bitrate (CBR)."""
     workers: int | None = None
@@ -44,6 +46,7 @@ class Options:
         return cls(
             profile=settings.voice,
             disclaimer=settings.disclaimer,
+            truncation_note=settings.truncation_note,
             bitrate=settings.bitrate,
             workers=settings.workers,
             cover=cover,
@@ -92,12 +95,14 @@ def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Sc
     return _isolated_script(page, opts, opts.lexicons if pronounce else None)
 
 
-def _page_script(_state: None, task: tuple[Page, str | None, tuple[Path, ...] | None]) -> Script:
+def _page_script(_state: None, task: tuple[Page, Options, tuple[Path, ...] | None]) -> Script:
     """Extract, then segment with the lexicons for the article's language (None: no lexicon)."""
-    page, disclaimer, lexicons = task
+    page, opts, lexicons = task
     article = extract.extract(page)
     words = None if lexicons is None else lexicon_file.load_lexicon(article.lang, lexicons)
-    return segment.segment(article, disclaimer=disclaimer, lexicon=words)
+    return segment.segment(
+        article, disclaimer=opts.disclaimer, lexicon=words, truncation_note=opts.truncation_note
+    )
 
 
 def _no_state(_arg: None) -> None:
@@ -110,7 +115,7 @@ def _isolated_script(page: Page, opts: Options, lexicons: tuple[Path, ...] | Non
     source = page.url or "the page"
     try:
         [outcome] = pool.run(
-            [(page, opts.disclaimer, lexicons)],
+            [(page, opts, lexicons)],
             init=_no_state,
             init_arg=None,
             work=_page_script,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from narrate.article.paywall import truncation_note
 from narrate.article.segment import segment
 from narrate.models import Page, Script
 from tests.article_helpers import CASES, page, paragraphs, spoken_text
+from tests.cli_run import narrate as cli
 
 EN = CASES["en"]
 PROSE = paragraphs(EN["prose"])
@@ -99,6 +101,34 @@ def test_a_truncated_teaser_is_flagged_and_closed_with_a_note() -> None:
     assert "Subscribe to keep reading" not in text and "Already a subscriber" not in text
     assert "Subscribe to keep reading" not in chapters(script)
     assert narrate(source, truncation_note=False).segments[-1].text != last.text
+
+
+NOTE = "The rest of this article is available to subscribers of The Westmere Echo."
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "noted"),
+    [
+        ((), "", True),
+        (("--no-truncation-note",), "", False),
+        ((), "truncation_note = false\n", False),
+        (("--no-truncation-note",), "truncation_note = true\n", False),  # the flag wins
+    ],
+)
+def test_the_truncation_note_is_set_by_flag_and_config(
+    tmp_path: Path, args: tuple[str, ...], config: str, noted: bool
+) -> None:
+    source = tmp_path / "teaser.html"
+    teaser = [*PROSE[:2], "<div class='paywalled-part'></div>", OFFER]
+    source.write_text(page("en", EN["title"], teaser, head=_json_ld(PAYWALLED)))
+    settings = tmp_path / "narrate.toml"
+    settings.write_text(config)
+    run = cli("script", str(source), "--format", "json", "--config", str(settings), *args, "-q")
+    assert run.returncode == 0, run.stderr.decode()
+    script = json.loads(run.stdout)
+    texts = [seg["text"] for ch in script["chapters"] for seg in ch["segments"]]
+    assert script["truncated"] is True
+    assert (NOTE in texts) is noted
 
 
 def test_a_teaser_without_a_declared_part_is_known_by_its_offer() -> None:

@@ -6,6 +6,7 @@ tests so the session's clip cache keeps synthesis to a few seconds in all.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 
 from narrate.cli.feed import feed as feed_command
 from narrate.config import DISCLAIMER, SCHEMA, Channel, SettingsError
@@ -263,6 +265,27 @@ def test_a_bug_inside_an_item_fails_it_for_good_with_its_reason(
 
 
 @pytest.mark.slow
+def test_a_paywalled_teaser_is_published_as_a_preview(site: Site, tmp_path: Path) -> None:
+    free, teaser = site.add("bridge", 1), site.add("river", 2)
+    paywalled = json.dumps({"@type": "NewsArticle", "isAccessibleForFree": False})
+    offer = (
+        "<div class='paywall-offer'><h2>Subscribe to keep reading</h2>"
+        "<p>Already a subscriber? <a href='/login'>Sign in</a></p></div>"
+    )
+    html = (
+        page(teaser.title, teaser.paragraphs)
+        .replace("</head>", f"<script type='application/ld+json'>{paywalled}</script></head>")
+        .replace("</article>", offer + "</article>")
+    )
+    site.serve(teaser.path, html)
+    cfg = config(site, tmp_path / "pod")
+    assert batch.run(cfg).exit_code == 0
+    root = etree.fromstring((cfg.out / "feed.xml").read_bytes())
+    described = {i.findtext("title"): i.findtext("description") for i in root.iter("item")}
+    assert described[teaser.title].startswith(f"Preview: {teaser.title}: a short summary.")
+    assert described[free.title].startswith(f"{free.title}: a short summary.")
+
+
 def test_limit_keeps_the_newest_and_prunes_older_files(site: Site, tmp_path: Path) -> None:
     for slug, day in (("bridge", 1), ("river", 2), ("school", 3)):
         site.add(slug, day)

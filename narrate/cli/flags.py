@@ -81,6 +81,11 @@ def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--no-disclaimer", is_flag=True, help="Do not speak the AI-voice disclaimer.")(
         f
     )
+    f = click.option(
+        "--no-truncation-note",
+        is_flag=True,
+        help="Do not close a paywalled teaser with a line saying the rest is for subscribers.",
+    )(f)
     f = click.option("--disclaimer", metavar="TEXT", help="The AI-voice disclaimer spoken first.")(
         f
     )
@@ -98,6 +103,7 @@ def source_settings(
     lexicon: tuple[Path, ...],
     disclaimer: str | None,
     no_disclaimer: bool,
+    no_truncation_note: bool,
     allow_private: bool,
     **more: Any,
 ) -> Settings:
@@ -105,6 +111,7 @@ def source_settings(
     return flags.settings(
         lexicon=lexicon,
         disclaimer=False if no_disclaimer else disclaimer,
+        truncation_note=False if no_truncation_note else None,
         allow_private=True if allow_private else None,
         **more,
     )

@@ -35,6 +35,8 @@ class BatchConfig:
     """Pronunciation lexicons (TOML) over the bundled one, in order."""
     disclaimer: str | None = DISCLAIMER
     """Spoken first in each episode; None disables it."""
+    truncation_note: bool = True
+    """Close a paywalled teaser by saying the rest is for the site's subscribers."""
     bitrate: str = "64k"
     channel: Channel = field(default_factory=Channel)
     """The [channel] table: the show's own settings over the input feed's."""
@@ -71,6 +73,7 @@ def from_settings(settings: Settings) -> BatchConfig:
         voice=settings.voice,
         lexicons=settings.lexicon,
         disclaimer=settings.disclaimer,
+        truncation_note=settings.truncation_note,
         bitrate=settings.bitrate,
         channel=replace(chan, category=podcast.check_category(chan.category)),
         fallback_min_chars=settings.fallback_min_chars,

@@ -62,6 +62,7 @@ def options(config: BatchConfig) -> pipeline.Options:
     return pipeline.Options(
         profile=config.voice,
         disclaimer=config.disclaimer,
+        truncation_note=config.truncation_note,
         bitrate=config.bitrate,
         workers=config.workers,
         limits=config.limits,
@@ -158,7 +159,7 @@ def process(
             duration_ms=episode.duration_ms,
             transcript=_rel(config.out, episode.transcript),
             chapters=_rel(config.out, episode.chapters_json),
-            description=item.summary or script.description or "",
+            description=_description(item.summary or script.description or "", script),
             lang=script.lang,
             published=published,
             page_etag=etag,
@@ -311,6 +312,13 @@ def _article_date(script: Script) -> str | None:
     except ValueError:
         return None
     return datetime(day.year, day.month, day.day, tzinfo=UTC).isoformat(timespec="seconds")
+
+
+def _description(text: str, script: Script) -> str:
+    """The episode's description; a paywalled teaser's says that it is a preview."""
+    if not script.truncated:
+        return text
+    return f"Preview: {text}" if text else "Preview"
 
 
 def _rel(out: Path, path: Path) -> str:
