@@ -116,6 +116,9 @@ def test_serve_command_announces_the_feed_url_and_stops_cleanly_on_ctrl_c(tmp_pa
         [sys.executable, "-m", "narrate", "serve", str(tmp_path), "--port", "0"],
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a terminal sends it: a runner started in the background ignores SIGINT,
+        # and its children would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stderr is not None
