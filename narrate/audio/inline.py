@@ -15,6 +15,8 @@ XFADE_MS = 15
 """Crossfade between the narrator's samples and the processed span: no click, no gap."""
 CONTEXT_MS = 100
 """Audio either side of a span given to the pitch shifter, so it is settled at the span's edges."""
+LEAD_MAX_MS = 25
+"""The most rubberband's output is searched ahead or behind its input (it measures ≈10 ms)."""
 GAP_MS = 60
 """Silence between the fragments of one sentence when the quote is another speaker."""
 
@@ -74,7 +76,9 @@ def voice_span(
     lo, hi = max(0, a - half - pad), min(n, b + half + pad)
     start, end = max(0, a - half), min(n, b + half)
     y = process(samples[lo:hi])
-    core = y[round((start - lo) / tempo) : round((end - lo) / tempo)].astype(np.float32)
+    lead = _lead(samples[lo:hi], y, tempo, rate)
+    first = max(0, round((start - lo) / tempo) - lead)
+    core = y[first : first + round((end - start) / tempo)].astype(np.float32)
     fade = min(2 * half, len(core) // 2, end - start)
     ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade))).astype(np.float32)
     if a > 0:
@@ -83,6 +87,32 @@ def voice_span(
         core[-fade:] = core[-fade:] * ramp[::-1] + samples[end - fade : end] * ramp
     out = np.concatenate([samples[:start], core, samples[end:]])
     return out, b + len(out) - n
+
+
+def _lead(x: np.ndarray, y: np.ndarray, tempo: float, rate: int) -> int:
+    """Samples by which the processed y runs ahead of x: rubberband's latency shifts with pitch.
+
+    Found by matching energy envelopes (1 ms frames) within ±LEAD_MAX_MS; crossfading speech
+    misaligned by that much would blur the words at the seams.
+    """
+    frame = max(rate // 1000, 1)
+    limit = LEAD_MAX_MS
+
+    def envelope(s: np.ndarray) -> np.ndarray:
+        n = len(s) // frame
+        return np.sqrt(np.mean(s[: n * frame].reshape(n, frame) ** 2, axis=1))
+
+    ey = envelope(y)
+    ex = envelope(x)
+    ex = np.interp(np.arange(len(ey)) * tempo, np.arange(len(ex)), ex)
+    if len(ey) <= 2 * limit:
+        return 0
+    inner = ey[limit:-limit]
+    scores = [
+        float(np.dot(ex[limit + k : limit + k + len(inner)], inner))
+        for k in range(-limit, limit + 1)
+    ]
+    return (int(np.argmax(scores)) - limit) * frame
 
 
 def _moved(word: Word, a_ms: float, b_ms: float, new_b_ms: float) -> Word:

@@ -1,0 +1,183 @@
+"""The listening table: sentences with inline quotations as narrate speaks them, before and after.
+
+"Before" is the same script with no sentence marked to run on: every quotation its own
+utterance with the roles' pauses, as narrate spoke them until sentences were voiced whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import statistics
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from narrate.article import extract, segment
+from narrate.audio import voices
+from narrate.audio.cache import ClipCache
+from narrate.audio.inline import runs
+from narrate.audio.master import assemble
+from narrate.audio.synthesize import synthesize
+from narrate.models import Chapter, Page, Script, Segment, Sentence
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "narration"
+PAGES = 10
+"""English corpus pages with inline quotations, in name order."""
+SILENCE_MS = 150
+_FRAME_MS = 10
+_QUIET_DB = -35.0
+"""A frame this far under the sentence's loudest frame counts as silence."""
+
+Row = tuple[str, str, str]
+
+
+def scripts() -> list[tuple[str, Script]]:
+    """The sample and the first PAGES English corpus pages that have inline quotations."""
+    found = [("sample", _script(ROOT / "samples" / "zelensky-gauntlet.html"))]
+    for path in sorted(glob.glob(str(CORPUS / "*.html"))):
+        script = _script(Path(path))
+        if script.lang == "en" and any(len(r) > 1 for r in runs(script)):
+            found.append((Path(path).stem, script))
+        if len(found) > PAGES:
+            break
+    return found
+
+
+def _script(path: Path) -> Script:
+    return segment.segment(extract.extract(Page(path.read_text(encoding="utf-8"))))
+
+
+def without_runs(script: Script) -> Script:
+    """The script as narrate read it before: no sentence runs on into the next segment."""
+
+    def plain(seg: Segment) -> Segment:
+        return Segment(seg.role, tuple(Sentence(s.text, s.spoken) for s in seg.sentences))
+
+    chapters = tuple(Chapter(c.title, tuple(plain(s) for s in c.segments)) for c in script.chapters)
+    return dataclasses.replace(script, chapters=chapters)
+
+
+def _quoted_runs(script: Script) -> list[Script]:
+    """Each sentence with an inline quotation as a script of its own, one segment per part."""
+    segs = script.segments
+    out = []
+    for run in runs(script):
+        if len(run) > 1 and any(segs[i].role == "quote" for i, _ in run):
+            parts = tuple(Segment(segs[i].role, (segs[i].sentences[j],)) for i, j in run)
+            out.append(Script(title="run", chapters=(Chapter("run", parts),)))
+    return out
+
+
+def silences(samples: np.ndarray, rate: int) -> int:
+    """Silences of at least SILENCE_MS between the first and the last sound."""
+    frame = rate * _FRAME_MS // 1000
+    n = len(samples) // frame
+    rms = np.sqrt(np.mean(samples[: n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
+    loud = 20 * np.log10(rms / rms.max()) > _QUIET_DB
+    voiced = np.flatnonzero(loud)
+    count = run = 0
+    for is_loud in loud[voiced[0] : voiced[-1] + 1]:
+        run = 0 if is_loud else run + 1
+        count += run == SILENCE_MS // _FRAME_MS
+    return count
+
+
+@dataclasses.dataclass
+class Spoken:
+    """One sentence with an inline quotation, as spoken."""
+
+    text: str
+    samples: np.ndarray
+    quote: np.ndarray
+    narration: np.ndarray
+
+
+def speak_runs(sentences: Sequence[Script], cache: ClipCache) -> list[Spoken]:
+    """Each sentence through synthesis and assembly, cut from its first word to its last."""
+    profile = voices.load_profile()
+    flat = Script(
+        title="runs", chapters=tuple(Chapter("run", s.chapters[0].segments) for s in sentences)
+    )
+    clips = synthesize(flat, profile, cache=cache)
+    timeline = assemble(flat, clips, profile.deliveries)
+    rate = timeline.sample_rate
+    out = []
+    k = 0
+    for s in sentences:
+        cues = timeline.cues[k : k + len(s.segments)]
+        k += len(s.segments)
+
+        def cut(ms0: int, ms1: int) -> np.ndarray:
+            return timeline.samples[ms0 * rate // 1000 : ms1 * rate // 1000]
+
+        def of(role: str, cues=cues, cut=cut) -> np.ndarray:
+            return np.concatenate([cut(c.start_ms, c.end_ms) for c in cues if c.role == role])
+
+        out.append(
+            Spoken(
+                " ".join(seg.spoken for seg in s.segments),
+                cut(cues[0].start_ms, cues[-1].end_ms),
+                of("quote"),
+                of("narration") if any(c.role == "narration" for c in cues) else np.zeros(0),
+            )
+        )
+    return out
+
+
+def plain(texts: Sequence[str], cache: ClipCache) -> list[np.ndarray]:
+    """Each text spoken as one plain narration utterance."""
+    profile = voices.load_profile()
+    line = Segment("narration", tuple(Sentence(t, t) for t in texts))
+    clips = synthesize(Script("plain", (Chapter("plain", (line,)),)), profile, cache=cache)
+    return [c.samples for c in clips[0]]
+
+
+def listening_table(
+    found: Sequence[tuple[str, Script]],
+    cache: ClipCache,
+    f0: Callable[[np.ndarray, int], float],
+    wer: Callable[[Sequence[tuple[str, np.ndarray]]], float],
+) -> list[Row]:
+    """Rows of the listening table over every sentence with an inline quotation in `found`."""
+    rows: list[Row] = []
+    after = [r for _, s in found for r in _quoted_runs(s)]
+    before = [without_runs(r) for r in after]
+    whole = plain([" ".join(x.spoken for x in r.segments) for r in after], cache)
+    rows.append(("pages / sentences with inline quotes", f"{len(found)} / {len(after)}", ""))
+    rows.append(
+        (
+            f"plain utterance: silences ≥ {SILENCE_MS} ms",
+            str(sum(silences(w, 22050) for w in whole)),
+            "Piper's own pauses in the same words",
+        )
+    )
+    for name, spoken in (
+        ("before", speak_runs(before, cache)),
+        ("after", speak_runs(after, cache)),
+    ):
+        ratios = [len(s.samples) / len(w) for s, w in zip(spoken, whole, strict=True)]
+        quiet = sum(silences(s.samples, 22050) for s in spoken)
+        f0_q = f0(np.concatenate([s.quote for s in spoken]), 22050)
+        f0_n = f0(np.concatenate([s.narration for s in spoken]), 22050)
+        rows += [
+            (
+                f"{name}: duration ÷ one plain utterance",
+                f"median {statistics.median(ratios):.3f}, max {max(ratios):.3f}",
+                "≤ 1.02",
+            ),
+            (f"{name}: silences ≥ {SILENCE_MS} ms inside", str(quiet), "0"),
+            (
+                f"{name}: median F0 narration / quote",
+                f"{f0_n:.0f} / {f0_q:.0f} Hz",
+                f"{100 * (f0_q - f0_n) / f0_n:+.0f}% (≥ 10%)",
+            ),
+            (
+                f"{name}: WER",
+                f"{wer([(s.text, s.samples) for s in spoken]):.3f}",
+                "not worse",
+            ),
+        ]
+    return rows
