@@ -159,13 +159,19 @@ def listening_table(
     """Rows of the listening table over every sentence with an inline quotation in `found`."""
     after = [r for _, s in found for r in _quoted_runs(s)]
     before = [without_runs(r) for r in after]
-    whole = plain([" ".join(x.spoken for x in r.segments) for r in after], cache)
+    texts = [" ".join(x.spoken for x in r.segments) for r in after]
+    whole = plain(texts, cache)
     rows: list[Row] = [
         ("pages / sentences with inline quotes", f"{len(found)} / {len(after)}", ""),
         (
             f"one plain utterance: silences ≥ {SILENCE_MS} ms",
             str(sum(len(silences(w, 22050)) for w in whole)),
             "Piper's own pauses (commas) in the same words",
+        ),
+        (
+            "one plain utterance: WER",
+            f"{wer(list(zip(texts, whole, strict=True))):.3f}",
+            "the recogniser on unbroken speech",
         ),
     ]
     for name, runs_of in (("before", before), ("after", after)):
