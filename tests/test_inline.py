@@ -15,7 +15,7 @@ import pytest
 
 from narrate.article.segment import segment
 from narrate.audio import inline, master, transcript, voices
-from narrate.audio.align import aligned_model, tokens
+from narrate.audio.align import _by_prefixes, aligned_model, tokens
 from narrate.audio.cache import ClipCache, clip_key
 from narrate.audio.engine import Engine, Job, shift_pitch
 from narrate.audio.synthesize import synthesize
@@ -217,3 +217,12 @@ def test_cuts_fall_between_the_words_either_side() -> None:
     words = (Word("a", 0, 100), Word("b", 120, 200), Word("c", 260, 300))
     assert inline.cuts(words, [1, 2], 1000, 400) == [0, 110, 400]
     assert inline.cuts(words, [2, 1], 1000, 400) == [0, 230, 400]
+
+
+def test_words_espeak_runs_together_share_only_their_own_phoneme_word() -> None:
+    toks = ["added", "that", "the", "plan"]
+    spans = [(0, 100), (120, 190), (200, 300)]  # espeak says "that the" as one word
+    # Prefix counts: "added" 1, "added that" 2, "added that the" 2, "… plan" 3.
+    assert _by_prefixes(toks, spans, [1, 2, 2, 3]) == [(0, 100), (120, 160), (160, 190), (200, 300)]
+    # Counts that disagree with the alignments leave the spans to the letter-share fallback.
+    assert _by_prefixes(toks, spans, [1, 2, 3, 4]) == spans

@@ -81,9 +81,9 @@ def voice_span(
     core = y[first : first + round((end - start) / tempo)].astype(np.float32)
     fade = min(2 * half, len(core) // 2, end - start)
     ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade))).astype(np.float32)
-    if a > 0:
+    if a > 0 and fade:
         core[:fade] = core[:fade] * ramp + samples[start : start + fade] * (1 - ramp)
-    if b < n:
+    if b < n and fade:
         core[-fade:] = core[-fade:] * ramp[::-1] + samples[end - fade : end] * ramp
     out = np.concatenate([samples[:start], core, samples[end:]])
     return out, b + len(out) - n
