@@ -29,8 +29,9 @@ from narrate.audio.synthesize import synthesize
 from narrate.models import ROLES, Chapter, Clip, Script, Segment, Sentence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from listening import listening_table, scripts  # beside this file: run as a script
+
 # The listening measures are the ones the tests use, so bench and tests judge alike.
-from scripts.listening import listening_table, scripts
 from tests.audio_helpers import median_f0, recogniser, word_errors
 from tests.audio_helpers import recognise as recognise_clip
 
