@@ -46,7 +46,7 @@ def run_on_text(spoken: str) -> str:
 
 
 def same_audio(a: Delivery, b: Delivery) -> bool:
-    """Whether two deliveries render the same samples (pauses aside)."""
+    """Whether a part in delivery `a` sounds as `b` does: noise settings cannot be applied later."""
     fields = ("model", "speaker_id", "length_scale", "pitch_semitones", "gain_db")
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
