@@ -147,9 +147,10 @@ def test_no_click_where_the_processed_span_meets_the_narration() -> None:
     # The quote role's length_scale 0.92 makes the span shorter, by that much.
     span_old, span_new = before[2] - before[1], after[2] - after[1]
     assert span_new == pytest.approx(0.92 * span_old, rel=0.03)
-    # Only the span changed length (cuts are placed from word times in whole milliseconds).
+    # Only the span changed length. The cuts sit midway between words in whole milliseconds,
+    # and the pause after the span's last word shrinks with it: a few ms either way.
     shrink = len(voiced.samples) - len(whole.samples)
-    assert abs(shrink - (span_new - span_old)) <= 2 * whole.sample_rate // 1000 + 1
+    assert abs(shrink - (span_new - span_old)) <= 5 * whole.sample_rate // 1000
 
 
 def test_a_plain_sentence_keeps_the_cache_key_it_had_before(clip_cache: ClipCache) -> None:
