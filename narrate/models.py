@@ -65,6 +65,8 @@ class Sentence:
 
     text: str
     spoken: str
+    runs_on: bool = False
+    """The sentence goes on in the next segment: narration up to an inline quotation, or it."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,8 @@ class Clip:
     sample_rate: int
     words: tuple[Word, ...] = ()
     """Word timings relative to the clip start; empty when the voice has no alignments."""
+    join_ms: int | None = None
+    """Silence before the next clip, the rest of the same sentence; None: the roles' pauses."""
 
     @property
     def duration_ms(self) -> int:

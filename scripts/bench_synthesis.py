@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from listening import listening_table, scripts  # beside this file: run as a script
 
 from narrate import config
 from narrate.audio import voices
@@ -130,6 +131,21 @@ def _role_stats(script: Script, clips: Sequence[Sequence[Clip]], role: str) -> t
     ref = " ".join(t for t, _ in pairs)
     hyp = " ".join(recognise(c.samples, c.sample_rate) for _, c in pairs)
     return f0, wer(ref, hyp)
+
+
+def _runs_wer(spoken: Sequence[tuple[str, np.ndarray]]) -> float:
+    """Word error rate over (spoken text, audio) pairs, errors summed before dividing."""
+    counts = [word_errors(t.replace("’", "'"), recognise(a, 22050)) for t, a in spoken]
+    return sum(e for e, _ in counts) / max(sum(n for _, n in counts), 1)
+
+
+def listening(rows_out: list[Row]) -> None:
+    """The listening table over the sample and the corpus pages with inline quotations."""
+    work = Path(tempfile.mkdtemp(prefix="narrate-listen-"))
+    try:
+        rows_out += listening_table(scripts(), ClipCache(work), median_f0, _runs_wer)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _all_wer(script: Script, clips: Sequence[Sequence[Clip]]) -> float:
@@ -279,8 +295,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2, help="timed cold runs of each (median)")
     parser.add_argument("--no-listen", action="store_true", help="skip the WER and F0 measures")
+    parser.add_argument(
+        "--listening-only", action="store_true", help="only the inline-quotation listening table"
+    )
     args = parser.parse_args(argv)
-    print_table(bench_synthesis(sample_script(), rounds=args.rounds, listen=not args.no_listen))
+    rows: list[Row] = []
+    if not args.listening_only:
+        rows = bench_synthesis(sample_script(), rounds=args.rounds, listen=not args.no_listen)
+    if not args.no_listen:
+        listening(rows)
+    print_table(rows)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -125,6 +126,25 @@ def test_assemble_never_joins_segments_tighter_than_sentences() -> None:
     script = script_of(("Only", [("narration", ["A."]), ("narration", ["B."])]))
     tl = master.assemble(script, [(tone(100),), (tone(100),)], deliveries(narration=(0, 0, 250)))
     assert tl.cues[1].start_ms - tl.cues[0].end_ms == 250
+
+
+def test_assemble_joins_the_parts_of_one_sentence_by_their_own_gap_not_the_pauses() -> None:
+    script = script_of(
+        ("Only", [("narration", ["He called it"]), ("quote", ["a"]), ("narration", ["b.", "C."])])
+    )
+    parts = (
+        (dataclasses.replace(tone(100), join_ms=0),),
+        (dataclasses.replace(tone(200), join_ms=60),),
+        (tone(100), tone(100)),
+    )
+    tl = master.assemble(script, parts, deliveries(narration=(0, 0, 250), quote=(150, 150, 250)))
+    starts = [round(c.start_ms * RATE / 1000) for c in tl.cues]
+    # Sample-exact: the quote starts on the sample the narration ends; 60 ms; then a sentence.
+    quote_end = LEAD + n(100) + n(200)
+    assert starts == [LEAD, LEAD + n(100), quote_end + n(60), quote_end + n(60) + n(100) + n(250)]
+    np.testing.assert_array_equal(
+        tl.samples[LEAD : LEAD + n(300)], np.concatenate([parts[0][0].samples, parts[1][0].samples])
+    )
 
 
 def test_assemble_skips_chapters_with_nothing_to_speak() -> None:

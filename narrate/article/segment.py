@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from collections.abc import Iterator
@@ -182,7 +183,18 @@ def _block_segments(block: Block, lang: str, lexicon: Lexicon | None) -> list[Se
     segments: list[Segment] = []
     for role, text in split_quotes(clean(block.text)):
         segments.extend(_segments(role, text, lang, lexicon))
-    return segments
+    last = len(segments) - 1
+    return [s if i == last or _ENDS.search(s.text) else _run_on(s) for i, s in enumerate(segments)]
+
+
+_ENDS = re.compile(r"[.!?…:][\"'”’»)\]]*$")
+"""A piece ending so is a sentence of its own: a colon introduces a whole-sentence quotation."""
+
+
+def _run_on(segment: Segment) -> Segment:
+    """The segment with its last sentence marked to go on into the next (an inline quotation)."""
+    *head, last = segment.sentences
+    return Segment(segment.role, (*head, dataclasses.replace(last, runs_on=True)))
 
 
 def _segments(role: Role, text: str, lang: str, lexicon: Lexicon | None) -> list[Segment]:

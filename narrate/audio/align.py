@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,16 +46,39 @@ def _phoneme_words(chunks: Sequence, offset: int) -> list[tuple[int, int]] | Non
     return spans
 
 
-def words(text: str, chunks: Sequence, offset: int, rate: int) -> list[Word]:
-    """Word timings: one phoneme word per text word when they pair up, else shared by letters."""
-    tokens = [t.strip(_WORD_EDGES) for t in text.split()]
-    tokens = [t for t in tokens if speakable(t)]
+def tokens(text: str) -> list[str]:
+    """The words of `text` that get a timing: speakable, punctuation stripped."""
+    return [t for t in (w.strip(_WORD_EDGES) for w in text.split()) if speakable(t)]
+
+
+def count_words(phonemes: Sequence[Sequence[str]]) -> int:
+    """How many phoneme words Piper's phonemize() output holds, as _phoneme_words counts them."""
+    runs = "".join(" " if ph in _PUNCT else ph for sentence in phonemes for ph in [*sentence, " "])
+    return len(runs.split())
+
+
+def words(
+    text: str,
+    chunks: Sequence,
+    offset: int,
+    rate: int,
+    count: Callable[[str], int] | None = None,
+) -> list[Word]:
+    """Word timings: one phoneme word per text word when they pair up, else shared by letters.
+
+    With `count` (the phoneme words espeak makes of a text), words espeak runs together
+    ("that the") share only their own phoneme word, so every other word keeps exact times.
+    """
+    toks = tokens(text)
     spans = _phoneme_words(chunks, offset)
-    if not spans or not tokens:
+    if not spans or not toks:
         return []
-    if len(spans) != len(tokens):
+    if len(spans) != len(toks) and count is not None:
+        raw = [w for w in text.split() if speakable(w.strip(_WORD_EDGES))]
+        spans = _by_prefixes(toks, spans, [count(" ".join(raw[: k + 1])) for k in range(len(raw))])
+    if len(spans) != len(toks):
         # espeak joins some words ("that the") and splits others: share the speech by letters.
-        lengths = np.array([len(t) for t in tokens], dtype=float)
+        lengths = np.array([len(t) for t in toks], dtype=float)
         edges = np.concatenate([[0.0], np.cumsum(lengths) / lengths.sum()])
         starts = np.array([s for s, _ in spans], dtype=float)
         durs = np.array([e - s for s, e in spans], dtype=float)
@@ -69,8 +92,33 @@ def words(text: str, chunks: Sequence, offset: int, rate: int) -> list[Word]:
         spans = [(int(at(a)), int(at(b))) for a, b in itertools.pairwise(edges)]
     return [
         Word(tok, round(s * 1000 / rate), round(e * 1000 / rate))
-        for tok, (s, e) in zip(tokens, spans, strict=True)
+        for tok, (s, e) in zip(toks, spans, strict=True)
     ]
+
+
+def _by_prefixes(
+    toks: Sequence[str], spans: list[tuple[int, int]], edges: Sequence[int]
+) -> list[tuple[int, int]]:
+    """Token spans from the phoneme words of each prefix; the spans unchanged when they disagree."""
+    if not edges or edges[-1] != len(spans) or edges[0] < 1:
+        return spans
+    groups: list[tuple[int, int, list[int]]] = []  # phoneme words [lo, hi) and their tokens
+    lo = 0
+    for k, hi in enumerate(edges):
+        if hi > lo:
+            groups.append((lo, hi, [k]))
+            lo = hi
+        elif hi == lo:
+            groups[-1][2].append(k)
+        else:
+            return spans
+    out: list[tuple[int, int]] = []
+    for lo, hi, members in groups:
+        start, end = spans[lo][0], spans[hi - 1][1]
+        lengths = np.cumsum([0] + [len(toks[k]) for k in members])
+        cuts = start + (end - start) * lengths / lengths[-1]
+        out.extend((int(a), int(b)) for a, b in itertools.pairwise(cuts))
+    return out
 
 
 def aligned_model(model: VoiceModel, folder: Path) -> tuple[str, bool]:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,26 @@ MASTERED_KEEP = 8
 """Encoded episodes kept: enough for re-runs of recent articles, bounded in size."""
 
 
-def clip_key(fingerprint: str, delivery: Delivery, spoken: str) -> str:
-    """The cache key of one sentence spoken by one model with one delivery."""
-    settings = {name: getattr(delivery, name) for name in _AUDIO_FIELDS}
-    blob = json.dumps([FORMAT, fingerprint, settings, spoken], sort_keys=True, ensure_ascii=False)
+def clip_key(
+    fingerprint: str,
+    delivery: Delivery,
+    spoken: str,
+    parts: Sequence[tuple[Delivery, str]] = (),
+) -> str:
+    """The cache key of one sentence spoken by one model with one delivery.
+
+    `parts` are the roles of a sentence with an inline quotation; a plain sentence has none, and
+    its key is what it was before quotations were voiced inside sentences.
+    """
+    fields: list[object] = [FORMAT, fingerprint, _settings(delivery), spoken]
+    if parts:
+        fields.append([[_settings(d), text] for d, text in parts])
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _settings(delivery: Delivery) -> dict[str, object]:
+    return {name: getattr(delivery, name) for name in _AUDIO_FIELDS}
 
 
 def _pack(header: dict[str, object], payload: bytes) -> bytes:

@@ -10,7 +10,7 @@ import onnxruntime
 from piper import PiperVoice, SynthesisConfig
 from piper.config import PiperConfig
 
-from narrate.audio import align, ffmpeg
+from narrate.audio import align, ffmpeg, inline
 from narrate.audio.split import speakable, split_long
 from narrate.audio.voices import VoiceModel, resolve_model
 from narrate.errors import AudioError, SynthesisError, VoiceError
@@ -27,6 +27,8 @@ class Job:
     aligned: bool
     delivery: Delivery
     text: str
+    parts: tuple[tuple[Delivery, str], ...] = ()
+    """For a sentence with an inline quotation: each role's delivery and words; text joins them."""
 
 
 def _session_options(threads: int) -> onnxruntime.SessionOptions:
@@ -82,9 +84,11 @@ class Engine:
         audio: list[np.ndarray] = []
         words: list[Word] = []
         offset = 0
+        # Exact word edges matter where a quotation is cut out: worth a phonemize per word.
+        count = (lambda t: align.count_words(voice.phonemize(t))) if job.parts else None
         for part in split_long(job.text):
             chunks = list(voice.synthesize(part, syn, include_alignments=job.aligned))
-            words.extend(align.words(part, chunks, offset, rate) if job.aligned else ())
+            words.extend(align.words(part, chunks, offset, rate, count) if job.aligned else ())
             audio.extend(c.audio_float_array for c in chunks)
             offset += sum(len(c.audio_float_array) for c in chunks)
         if not offset:
@@ -95,22 +99,34 @@ class Engine:
         if d.gain_db:
             samples = samples * np.float32(10 ** (d.gain_db / 20))
         samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
-        return Clip(samples=samples, sample_rate=rate, words=tuple(words))
+        clip = Clip(samples=samples, sample_rate=rate, words=tuple(words))
+        if not job.parts:
+            return clip
+        return inline.voice_parts(
+            clip,
+            d,
+            job.parts,
+            voice.config.length_scale,
+            lambda x, semitones, tempo: shift_pitch(x, rate, semitones, tempo),
+        )
 
 
-def shift_pitch(samples: np.ndarray, rate: int, semitones: float) -> np.ndarray:
-    """Formant-preserving pitch shift with ffmpeg's rubberband filter; the length is kept."""
+def shift_pitch(samples: np.ndarray, rate: int, semitones: float, tempo: float = 1.0) -> np.ndarray:
+    """Formant-preserving pitch shift with ffmpeg's rubberband filter; the length ÷ tempo."""
     ratio = 2 ** (semitones / 12)
     fmt = ["-f", "f32le", "-ar", str(rate), "-ac", "1"]
-    args = [*fmt, "-i", "pipe:0", "-af", f"rubberband=pitch={ratio:.6f}:formant=preserved"]
+    stretch = f"tempo={tempo:.6f}:" if tempo != 1.0 else ""
+    rubberband = f"rubberband={stretch}pitch={ratio:.6f}:formant=preserved"
+    args = [*fmt, "-i", "pipe:0", "-af", rubberband]
     try:
         out = ffmpeg.run([*args, *fmt, "pipe:1"], input=samples.astype("<f4").tobytes()).stdout
     except AudioError as exc:
         raise SynthesisError(f"pitch shift failed: {exc}") from exc
     shifted = np.frombuffer(out, dtype="<f4").astype(np.float32)
-    if len(shifted) >= len(samples):
-        return shifted[: len(samples)]
-    return np.pad(shifted, (0, len(samples) - len(shifted)))
+    length = round(len(samples) / tempo)
+    if len(shifted) >= length:
+        return shifted[:length]
+    return np.pad(shifted, (0, length - len(shifted)))
 
 
 def model_for(delivery: Delivery) -> VoiceModel:

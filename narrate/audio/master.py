@@ -85,6 +85,7 @@ def assemble(
     cues: list[Cue] = []
     chapter_starts: list[tuple[str, int]] = []
     prev: Delivery | None = None
+    joined: int | None = None  # the last clip runs on into the next: its gap, not the pauses
     seg_index = 0
     for chapter in script.chapters:
         chapter_start: int | None = None
@@ -101,8 +102,11 @@ def assemble(
                 # shorter than a sentence break.
                 gap = pause(max(prev.pause_after_ms, here.pause_before_ms, here.sentence_pause_ms))
             for j, (sentence, clip) in enumerate(zip(segment.sentences, seg_clips, strict=True)):
-                if j:
+                if joined is not None:
+                    gap = pause(joined)
+                elif j:
                     gap = pause(here.sentence_pause_ms)
+                joined = clip.join_ms
                 parts.append(np.zeros(gap, dtype=np.float32))
                 pos += gap
                 samples = _mono(clip)
