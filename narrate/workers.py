@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import pickle
 import resource
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -68,14 +69,30 @@ def limit_memory(max_bytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
 
 
+def _parent_logs() -> tuple[int, str | None]:
+    """This process's root log level and message format, for its workers to follow."""
+    root = logging.getLogger()
+    formatter = root.handlers[0].formatter if root.handlers else None
+    return root.level, formatter._fmt if formatter else None
+
+
+def _log_like_parent(level: int, fmt: str | None) -> None:
+    """Log as the parent does: a forkserver child starts with logging unconfigured."""
+    if fmt is not None:
+        logging.basicConfig(format=fmt, stream=sys.stderr)
+    logging.getLogger().setLevel(level)
+
+
 def _serve(
     conn: Connection,
     init: Callable[[Any], Any],
     init_arg: Any,
     work: Callable,
     memory_bytes: int | None = None,
+    logs: tuple[int, str | None] = (logging.WARNING, None),
 ) -> None:
     """A worker's life: initialise once, then answer tasks until told to stop."""
+    _log_like_parent(*logs)
     try:
         limit_memory(memory_bytes)
         state = init(init_arg)
@@ -147,6 +164,7 @@ def run(
     if preload and START_METHOD == "forkserver":
         ctx.set_forkserver_preload(list(preload))
     size = max(1, min(processes or os.cpu_count() or 1, count))
+    logs = _parent_logs()
     pending = collections.deque(range(count))
     attempts = [0] * count
     remaining = count
@@ -156,7 +174,9 @@ def run(
     def start() -> None:
         parent, child = ctx.Pipe()
         process = ctx.Process(
-            target=_serve, args=(child, init, init_arg, work, memory_bytes), daemon=True
+            target=_serve,
+            args=(child, init, init_arg, work, memory_bytes, logs),
+            daemon=True,
         )
         process.start()
         child.close()

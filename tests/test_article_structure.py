@@ -131,6 +131,20 @@ def test_the_truncation_note_is_set_by_flag_and_config(
     assert (NOTE in texts) is noted
 
 
+@pytest.mark.parametrize(("flag", "shown"), [((), True), (("-q",), False)])
+def test_the_extraction_worker_logs_as_the_command_says(
+    tmp_path: Path, flag: tuple[str, ...], shown: bool
+) -> None:
+    # Extraction runs in a worker process: its warnings follow -q and keep the CLI's format.
+    source = tmp_path / "teaser.html"
+    teaser = [*PROSE[:2], "<div class='paywalled-part'></div>", OFFER]
+    source.write_text(page("en", EN["title"], teaser, head=_json_ld(PAYWALLED)))
+    run = cli("script", str(source), *flag)
+    assert run.returncode == 0
+    expected = "WARNING narrate.article.extract: the page is a paywalled teaser"
+    assert run.stderr.decode().startswith(expected) if shown else run.stderr == b""
+
+
 def test_a_teaser_without_a_declared_part_is_known_by_its_offer() -> None:
     declared = {k: v for k, v in PAYWALLED.items() if k != "hasPart"}
     box = "<div class='piano-box'><p>To read the full story, subscribe.</p></div>"
