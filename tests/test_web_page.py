@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,6 +92,27 @@ def test_only_http_article_links(tmp_path: Path) -> None:
     [page_file, _] = page.write_episode(_info(tmp_path, url="javascript:alert(1)"))
     doc = lxml_html.fromstring(page_file.read_bytes())
     assert not [a for a in doc.iter("a") if "javascript" in (a.get("href") or "")]
+
+
+def test_file_names_are_links_that_reach_their_files(tmp_path: Path) -> None:
+    audio = tmp_path / "Story #1?.mp3"
+    info = replace(_info(tmp_path), audio=audio)
+    for suffix in (".mp3", ".vtt", ".chapters.json"):
+        (tmp_path / "story").with_suffix(suffix).rename(audio.with_suffix(suffix))
+    [page_file, _] = page.write_episode(info)
+    doc = lxml_html.fromstring(page_file.read_bytes())
+    [source] = doc.xpath("//audio/@src | //audio/source/@src")
+    [track] = doc.xpath("//track/@src")
+    assert (source, track) == ("Story%20%231%3F.mp3", "Story%20%231%3F.vtt")
+
+
+@pytest.mark.parametrize(
+    ("lang", "written"), [("en", "March 4, 2025"), ("de", "4. März 2025"), ("fr", "4 mars 2025")]
+)
+def test_the_date_is_written_in_the_page_language(tmp_path: Path, lang: str, written: str) -> None:
+    [page_file, _] = page.write_episode(_info(tmp_path, lang=lang))
+    doc = lxml_html.fromstring(page_file.read_bytes())
+    assert doc.xpath("//time/text()") == [written]
 
 
 def test_page_structure_csp_and_local_resources(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ import importlib.resources
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from string import Template
 from urllib.parse import quote, urlsplit
 
+from narrate.article.segment import spoken_date
 from narrate.config import AI_DISCLOSURE
 from narrate.files import write_text_atomic
 from narrate.models import ChapterMark, Cue, Script
@@ -125,14 +125,9 @@ def clock(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-def _day(date: str | None) -> str:
-    if not date:
-        return ""
-    try:
-        day = datetime.fromisoformat(date)
-        return f"{day.day} {day:%B %Y}"
-    except ValueError:
-        return date
+def _day(date: str, lang: str) -> str:
+    """A date as the page's language writes it ("May 4, 2025", "4. Mai 2025")."""
+    return spoken_date(date, lang) or date
 
 
 def _http(url: str | None) -> str | None:
@@ -217,7 +212,8 @@ def _common(info: PageInfo, cues: Sequence[Cue], assets: str) -> dict[str, objec
     meta = [html.escape(site)] if site else []
     if info.date:
         meta.append(
-            f'<time datetime="{html.escape(info.date)}">{html.escape(_day(info.date))}</time>'
+            f'<time datetime="{html.escape(info.date)}">'
+            f"{html.escape(_day(info.date, info.lang))}</time>"
         )
     duration = info.duration_ms
     if duration is None:
@@ -231,8 +227,8 @@ def _common(info: PageInfo, cues: Sequence[Cue], assets: str) -> dict[str, objec
         "byline": info.byline or "",
         "head": _head(info.title, assets + "player.css"),
         "js": assets + "player.js",
-        "audio": info.audio.name,
-        "vtt": info.transcript.name,
+        "audio": quote(info.audio.name),
+        "vtt": quote(info.transcript.name),
         "disclosure": AI_DISCLOSURE,
         "speeds": _speeds(),
         "transcript": transcript_html(cues),
@@ -343,7 +339,7 @@ def render_index(
             page=e.page,
             title=e.title,
             date=Safe(
-                f'<time datetime="{html.escape(e.date)}">{html.escape(_day(e.date))}</time>'
+                f'<time datetime="{html.escape(e.date)}">{html.escape(_day(e.date, lang))}</time>'
                 if e.date
                 else "undated"
             ),
