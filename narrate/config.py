@@ -258,11 +258,41 @@ def _bitrate(value: Any) -> str:
     raise ValueError(f"an MP3 bitrate: {listed} or {MP3_BITRATES[-1]}k")
 
 
+APPLE_CATEGORIES = frozenset(
+    {
+        "Arts",
+        "Business",
+        "Comedy",
+        "Education",
+        "Fiction",
+        "Government",
+        "History",
+        "Health & Fitness",
+        "Kids & Family",
+        "Leisure",
+        "Music",
+        "News",
+        "Religion & Spirituality",
+        "Science",
+        "Society & Culture",
+        "Sports",
+        "Technology",
+        "True Crime",
+        "TV & Film",
+    }
+)
+"""Apple Podcasts' top-level categories: a show must name one of them."""
+
+
 def _category(value: Any) -> tuple[str, ...]:
     parts = value.split(">") if isinstance(value, str) else value
     if not isinstance(parts, list | tuple) or not all(isinstance(p, str) for p in parts):
         raise ValueError("'Top' or 'Top > Sub'")
-    return tuple(p.strip() for p in parts)
+    named = tuple(p.strip() for p in parts if p.strip())
+    if not 1 <= len(named) <= 2 or named[0] not in APPLE_CATEGORIES:
+        known = ", ".join(sorted(APPLE_CATEGORIES))
+        raise ValueError(f"an Apple Podcasts category, 'Top' or 'Top > Sub' ({known})")
+    return named
 
 
 @dataclass(frozen=True)

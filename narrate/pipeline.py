@@ -10,7 +10,7 @@ from pathlib import Path
 from narrate import workers as pool
 from narrate.article import cover, extract, fetch, segment
 from narrate.audio import artwork, master, synthesize, tag, transcript, voices
-from narrate.config import DISCLAIMER, ExtractLimits, FetchLimits, Settings
+from narrate.config import ExtractLimits, FetchLimits, Settings
 from narrate.errors import InputError, NarrateError
 from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
 from narrate.models import ROLES, Episode, Page, Progress, Script
@@ -25,11 +25,11 @@ class Options:
 
     profile: str | None = None
     """Voice profile name or path; None is voices/default.toml."""
-    disclaimer: str | None = DISCLAIMER
+    disclaimer: str | None = Settings.disclaimer
     """Spoken first; None only when the user disables it explicitly."""
-    truncation_note: bool = True
+    truncation_note: bool = Settings.truncation_note
     """Close a paywalled teaser by saying the rest is for the site's subscribers."""
-    bitrate: str = "64k"
+    bitrate: str = Settings.bitrate
     """MP3 bitrate (CBR)."""
     workers: int | None = None
     """Synthesis processes; None is one per core."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -225,7 +226,7 @@ def read_feed(out: Path) -> list[Published]:
         BASE_URL + "feed.xml"
     )
     assert ch.xpath("string(itunes:image/@href)", namespaces=NS) == BASE_URL + "cover.png"
-    assert podcast.png_size((out / "cover.png").read_bytes()) == (1400, 1400)
+    assert png_size((out / "cover.png").read_bytes()) == (1400, 1400)
     items = []
     dates = []
     for item in ch.findall("item"):
@@ -257,3 +258,11 @@ def read_feed(out: Path) -> list[Published]:
     assert files == {f for i in items for f in (i.audio, i.transcript, i.chapters)} | extra
     assert not [p for p in out.rglob("*.part")]
     return items
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG, from its IHDR chunk."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR":
+        raise ValueError("not a PNG")
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height

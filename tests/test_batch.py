@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from narrate.cli.feed import feed as feed_command
-from narrate.config import DISCLAIMER, SCHEMA, Channel, SettingsError
+from narrate.config import DISCLAIMER, SCHEMA, Channel, SettingsError, load
 from narrate.errors import ConfigError
 from narrate.feed import batch, items, publish
 from narrate.feed import config as feed_settings
@@ -499,7 +499,7 @@ def test_cli_publishes_with_progress(site: Site, tmp_path: Path) -> None:
 
 def test_example_config_documents_every_option(tmp_path: Path) -> None:
     example = ROOT / "narrate.example.toml"
-    cfg = feed_settings.load_config(example)
+    cfg = feed_settings.from_settings(load(example))
     text = example.read_text()
     top, channel = text.split("\n[channel]\n")
     for key, spec in SCHEMA.items():
@@ -509,8 +509,8 @@ def test_example_config_documents_every_option(tmp_path: Path) -> None:
     assert cfg.channel.category == ("News", "Daily News")
     assert cfg.disclaimer == DISCLAIMER
     assert cfg.out == example.parent / "podcast"
-    flags = feed_settings.load_config(
-        example, feeds=("a.xml",), limit=3, out=tmp_path, disclaimer=False
+    flags = feed_settings.from_settings(
+        load(example, flags={"feeds": ("a.xml",), "limit": 3, "out": tmp_path, "disclaimer": False})
     )
     assert (flags.feeds, flags.limit, flags.out, flags.disclaimer) == (
         ("a.xml",),
@@ -530,7 +530,15 @@ def test_example_config_documents_every_option(tmp_path: Path) -> None:
         ("feeds = ['a']\nout = 'o'\nlimit = 'ten'", "limit must be a whole number of episodes"),
         ("feeds = ['a']\nout = 'o'\nlimit = 0", "limit must be at least 1, not 0"),
         ("feeds = ['a']\nout = 'o'\nsince = 'soon'", "since must be a date"),
-        ("feeds = ['a']\nout = 'o'\n[channel]\ncategory = 'Cats'", "Apple Podcasts category"),
+        (
+            "feeds = ['a']\nout = 'o'\n[channel]\ncategory = 'Cats'",
+            "narrate.toml: category must be an Apple Podcasts category",
+        ),
+        (
+            "feeds = ['a']\nout = 'o'\n[channel]\ncategory = 'News > A > B'",
+            "category must be an Apple",
+        ),
+        ("feeds = ['a']\nout = 'o'\n[channel]\ncategory = ''", "category must be an Apple"),
         ("feeds = ['a']", "no output folder"),
         ("out = 'o'", "no feeds"),
         ("feeds = 1\nout = 'o'", "feeds must be a list of paths or URLs, not 1"),
@@ -547,7 +555,7 @@ def test_bad_config(tmp_path: Path, toml: str, message: str) -> None:
     path = tmp_path / "narrate.toml"
     path.write_text(toml)
     with pytest.raises((ConfigError, SettingsError), match=message):
-        feed_settings.load_config(path)
+        feed_settings.from_settings(load(path))
 
 
 def test_the_channel_takes_settings_then_the_only_feed_then_defaults(tmp_path: Path) -> None:

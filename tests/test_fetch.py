@@ -167,6 +167,8 @@ def test_read_source_file_and_missing(tmp_path) -> None:
     assert "Zürich" in read_source(str(page), OPEN).html
     with pytest.raises(InputError, match="no such file"):
         read_source(str(tmp_path / "missing.html"), OPEN)
+    with pytest.raises(InputError, match="is a folder, not a file"):
+        read_source(str(tmp_path), OPEN)
 
 
 def test_retry_after_is_reported(http_server) -> None:

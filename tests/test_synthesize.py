@@ -37,16 +37,6 @@ LONG = " ".join(
 )
 
 
-@pytest.fixture
-def clip_cache(tmp_path: Path) -> ClipCache:
-    """An empty clip cache of the test's own, sharing the session's derived model files."""
-    shared = Path(os.environ["NARRATE_CACHE_DIR"]) / "models"
-    shared.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "models").symlink_to(shared)
-    return ClipCache(tmp_path / "cache")
-
-
 def _script(*segments: tuple[Role, list[str]]) -> Script:
     built = tuple(Segment(role, tuple(Sentence(t, t) for t in texts)) for role, texts in segments)
     return Script(title="t", chapters=(Chapter("c", built),))

@@ -32,7 +32,6 @@ Kind = Literal["page", "feed", "image"]
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
-_6TO4 = ipaddress.ip_network("2002::/16")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _CHUNK = 16 * 1024
@@ -295,6 +294,8 @@ def read_source(source: str, limits: FetchLimits) -> Page:
 def read_file(source: str, max_bytes: int, missing: str) -> bytes:
     """A local file's bytes; InputError `missing` when it is not a file, or when over max_bytes."""
     path = Path(source)
+    if path.is_dir():
+        raise InputError(f"{source} is a folder, not a file")
     if not path.is_file():
         raise InputError(missing)
     try:

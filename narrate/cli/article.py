@@ -54,7 +54,7 @@ def script(ctx: click.Context, source: str, fmt: str, unknown_words: bool, **kw:
 
 @click.command()
 @click.argument("source")
-@_output("The MP3 to write; .vtt and .chapters.json go beside it.")
+@_output("The MP3 to write; its transcripts, chapters and artwork go beside it.")
 @click.option("--voice", metavar="PROFILE", help="Voice profile name (in voices/) or TOML path.")
 @click.option("--bitrate", metavar="RATE", help="MP3 bitrate (CBR), 8k to 160k.  [default: 64k]")
 @click.option("--workers", type=int, help="Synthesis processes [one per core].")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from narrate import config
-from narrate.config import DISCLAIMER, Channel, ExtractLimits, FetchLimits, Settings
+from narrate.config import Channel, ExtractLimits, FetchLimits, Settings
 from narrate.errors import ConfigError
-from narrate.feed import podcast
 
 
 @dataclass(frozen=True)
 class BatchConfig:
-    """Everything one `narrate feed` run needs; see narrate.example.toml for each option."""
+    """Everything one `narrate feed` run needs; defaults and checks are config.Settings'."""
 
     feeds: tuple[str, ...]
     """Feed URLs or files (RSS, Atom, JSON Feed) and OPML files listing feeds."""
@@ -33,27 +30,22 @@ class BatchConfig:
     """Voice profile name or TOML path."""
     lexicons: tuple[Path, ...] = ()
     """Pronunciation lexicons (TOML) over the bundled one, in order."""
-    disclaimer: str | None = DISCLAIMER
+    disclaimer: str | None = Settings.disclaimer
     """Spoken first in each episode; None disables it."""
-    truncation_note: bool = True
+    truncation_note: bool = Settings.truncation_note
     """Close a paywalled teaser by saying the rest is for the site's subscribers."""
-    bitrate: str = "64k"
+    bitrate: str = Settings.bitrate
     channel: Channel = field(default_factory=Channel)
     """The [channel] table: the show's own settings over the input feed's."""
-    fallback_min_chars: int = 500
+    fallback_min_chars: int = Settings.fallback_min_chars
     """An item whose page has no article is narrated from the feed's own text if it is this long."""
-    max_attempts: int = 5
+    max_attempts: int = Settings.max_attempts
     """Failures after which an item is quarantined (no more retries)."""
-    retry_base_s: float = 600.0
+    retry_base_s: float = Settings.retry_base
     """First retry delay after a transient failure; doubles with each attempt."""
-    retry_max_s: float = 86400.0
+    retry_max_s: float = Settings.retry_max
     limits: FetchLimits = field(default_factory=FetchLimits)
     extract: ExtractLimits = field(default_factory=ExtractLimits)
-
-
-def load_config(path: Path | None, **overrides: Any) -> BatchConfig:
-    """Settings from a TOML file (paths relative to it), NARRATE_*, then overrides (None: unset)."""
-    return from_settings(config.load(path, flags=overrides))
 
 
 def from_settings(settings: Settings) -> BatchConfig:
@@ -62,7 +54,6 @@ def from_settings(settings: Settings) -> BatchConfig:
         raise ConfigError("no feeds (pass FEED arguments or set feeds = [...] in --config)")
     if settings.out is None:
         raise ConfigError('no output folder (pass --out DIR or set out = "..." in --config)')
-    chan = settings.channel
     return BatchConfig(
         feeds=settings.feeds,
         out=settings.out,
@@ -75,7 +66,7 @@ def from_settings(settings: Settings) -> BatchConfig:
         disclaimer=settings.disclaimer,
         truncation_note=settings.truncation_note,
         bitrate=settings.bitrate,
-        channel=replace(chan, category=podcast.check_category(chan.category)),
+        channel=settings.channel,
         fallback_min_chars=settings.fallback_min_chars,
         max_attempts=settings.max_attempts,
         retry_base_s=settings.retry_base,

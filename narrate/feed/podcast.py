@@ -23,7 +23,6 @@ from email.utils import format_datetime
 
 from narrate.audio.transcript import timestamp
 from narrate.config import AI_DISCLOSURE, VERSION
-from narrate.errors import ConfigError
 from narrate.models import ChapterMark
 
 log = logging.getLogger(__name__)
@@ -43,29 +42,6 @@ PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 COVER_SIZE = 1400
 """Apple Podcasts asks for square artwork of 1400 to 3000 pixels."""
 
-APPLE_CATEGORIES = frozenset(
-    {
-        "Arts",
-        "Business",
-        "Comedy",
-        "Education",
-        "Fiction",
-        "Government",
-        "History",
-        "Health & Fitness",
-        "Kids & Family",
-        "Leisure",
-        "Music",
-        "News",
-        "Religion & Spirituality",
-        "Science",
-        "Society & Culture",
-        "Sports",
-        "Technology",
-        "True Crime",
-        "TV & Film",
-    }
-)
 
 # XML 1.0 forbids C0 controls except tab/newline/return, and surrogates and U+FFFE/U+FFFF;
 # C1 controls and bidi overrides are legal but only ever garbage or spoofing in a title.
@@ -154,17 +130,6 @@ def episode_stem(title: str, guid: str, content_hash: str) -> str:
     return f"{slug}-{digest}"
 
 
-def check_category(category: Sequence[str]) -> tuple[str, ...]:
-    """The category as (top, [sub]); ConfigError unless top is an Apple Podcasts category."""
-    parts = tuple(c.strip() for c in category if c.strip())
-    if not parts or len(parts) > 2:
-        raise ConfigError(f"category must be 'Top' or 'Top > Sub', not {' > '.join(category)!r}")
-    if parts[0] not in APPLE_CATEGORIES:
-        known = ", ".join(sorted(APPLE_CATEGORIES))
-        raise ConfigError(f"unknown Apple Podcasts category {parts[0]!r}; use one of: {known}")
-    return parts
-
-
 def _sub(parent: ET.Element, tag: str, body: str | None = None, **attrs: str) -> ET.Element:
     el = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
     if body is not None:
@@ -187,7 +152,7 @@ def rfc822(when: datetime) -> str:
 
 def render(channel: Channel, entries: Sequence[EpisodeEntry]) -> bytes:
     """The feed document, UTF-8, entries in the order given (newest first expected)."""
-    category = check_category(channel.category)
+    category = channel.category
     rss = ET.Element("rss", {"version": "2.0"})
     ch = _sub(rss, "channel")
     _sub(ch, "title", one_line(channel.title))
@@ -320,11 +285,3 @@ def cover_png(seed: str, size: int = COVER_SIZE) -> bytes:
         + _chunk(b"IDAT", zlib.compress(bytes(rows), 9))
         + _chunk(b"IEND", b"")
     )
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    """Width and height of a PNG, from its IHDR chunk."""
-    if not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR":
-        raise ValueError("not a PNG")
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
