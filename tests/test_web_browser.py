@@ -488,7 +488,7 @@ def test_follows_the_sentence_until_the_reader_scrolls(
         last = _vtt(published)[-1]
         _play_at(browser, last.start + 0.2)
         visible = "const r = document.querySelector('.s.now').getBoundingClientRect();"
-        _wait(browser, visible + "return r.top >= 0 && r.bottom <= innerHeight", 3)
+        _wait(browser, visible + "return r.top >= 0 && r.bottom <= innerHeight")
         follow = browser.find_element(By.CSS_SELECTOR, "[data-follow]")
         assert not follow.is_displayed()
         ActionChains(browser).scroll_by_amount(0, -400).perform()
@@ -498,7 +498,7 @@ def test_follows_the_sentence_until_the_reader_scrolls(
         assert browser.execute_script("return scrollY") == 0  # the reader's place is kept
         follow.click()
         assert not follow.is_displayed()
-        _wait(browser, visible + "return r.top >= 0 && r.bottom <= innerHeight", 3)
+        _wait(browser, visible + "return r.top >= 0 && r.bottom <= innerHeight")
         # Tab reaches the controls, with a visible focus ring.
         browser.find_element(By.TAG_NAME, "h1").click()
         ActionChains(browser).send_keys(Keys.TAB).perform()

@@ -21,6 +21,7 @@ from narrate.speech.clean import clean, comparison_key
 from narrate.speech.lang import word_set
 
 log = logging.getLogger(__name__)
+_TRAFILATURA_LOG = logging.getLogger("trafilatura")
 
 _TAG = re.compile(r"<(?:!doctype|!--|/?[a-z][a-z0-9]*)[\s>/]", re.IGNORECASE)
 _DOCUMENT = re.compile(r"<(?:html|body|head)[\s>]", re.IGNORECASE)
@@ -89,6 +90,8 @@ _BYLINE_LINE = re.compile(r"^(?:by|von|por|par|di|door)\s+\S", re.IGNORECASE)
 
 def extract(page: Page) -> Article:
     """Extract the article (metadata and junk-free body blocks) from a page."""
+    # trafilatura's own notes ("discarding data: None") are for --debug; narrate says what failed.
+    _TRAFILATURA_LOG.setLevel(logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.ERROR)
     source = page.url or "the page"
     _check_html(page.html, source)
     html = page.html
