@@ -34,16 +34,6 @@ PLAIN_KEY = "c94e3527f51d9759a20e2c1f65d938c483e6cd82fec46ef1760c22506150fcb3"
 """The key of PLAIN in the default profile's narration, computed before inline quotes existed."""
 
 
-@pytest.fixture
-def clip_cache(tmp_path: Path) -> ClipCache:
-    """An empty clip cache of the test's own, sharing the session's derived model files."""
-    shared = Path(os.environ["NARRATE_CACHE_DIR"]) / "models"
-    shared.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "models").symlink_to(shared)
-    return ClipCache(tmp_path / "cache")
-
-
 @pytest.fixture(scope="module")
 def unpatchable(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The joe voice with a second, unused Ceil node: it speaks, but Piper cannot patch it."""
