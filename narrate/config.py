@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -374,7 +375,7 @@ def _read(path: Path) -> dict[str, Any]:
 def _relative(key: str, value: Any, here: Path) -> Any:
     """A path in the file is relative to the file: feeds, out, lexicon, a voice's TOML."""
     if key == "feeds":
-        return tuple(v if _is_url(v) else str(here / v) for v in value)
+        return tuple(v if is_url(v) else str(here / v) for v in value)
     if key == "out":
         return here / value
     if key == "lexicon":
@@ -384,6 +385,9 @@ def _relative(key: str, value: Any, here: Path) -> Any:
     return value
 
 
-def _is_url(source: str) -> bool:
-    scheme, sep, _ = source.partition("://")
-    return bool(sep) and scheme.isalpha()
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def is_url(source: str) -> bool:
+    """True when source has a URL scheme rather than being a local path."""
+    return bool(_URL.match(source))

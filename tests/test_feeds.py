@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from narrate.config import FetchLimits
+from narrate.config import FetchLimits, is_url
 from narrate.errors import InputError
 from narrate.feed import opml
 from narrate.feed import read as feeds
-from narrate.feed.entry import Feed, canonical_url, html_to_text, is_url, url_guid
+from narrate.feed.entry import Feed, canonical_url, html_to_text, url_guid
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 OPEN = FetchLimits(allow_private=True, timeout_s=5.0)

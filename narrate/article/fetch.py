@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import charset_normalizer
 import urllib3
 
-from narrate.config import USER_AGENT, FetchLimits
+from narrate.config import USER_AGENT, FetchLimits, is_url
 from narrate.errors import FetchError, InputError
 from narrate.models import Page
 
@@ -281,7 +281,7 @@ def _read(resp: urllib3.BaseHTTPResponse, max_bytes: int, deadline: float, url: 
 
 def read_source(source: str, limits: FetchLimits) -> Page:
     """A URL, a local file or `-` (stdin), as a Page."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", source):
+    if is_url(source):
         resp = fetch(source, limits)
         return Page(html=resp.text, url=resp.url)
     if source == "-":

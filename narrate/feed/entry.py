@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from narrate.config import is_url
 from narrate.speech.clean import clean
 
 log = logging.getLogger(__name__)
 
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$", re.I)
 _SPACE = re.compile(r"\s+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -68,11 +68,6 @@ class Feed:
     """`rss20`, `atom10`, `rss10`, `json`, … (feedparser's version names, or `json`)."""
     warning: str | None = None
     """Why the document is not well-formed, when it was read anyway."""
-
-
-def is_url(source: str) -> bool:
-    """True when source has a URL scheme rather than being a local path."""
-    return bool(_URL.match(source))
 
 
 def canonical_url(url: str) -> str:

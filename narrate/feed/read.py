@@ -20,7 +20,7 @@ from xml.sax import SAXParseException
 import feedparser
 
 from narrate.article.fetch import fetch, read_file
-from narrate.config import FetchLimits
+from narrate.config import FetchLimits, is_url
 from narrate.errors import InputError
 from narrate.feed import jsonfeed, opml
 from narrate.feed.entry import (
@@ -30,7 +30,6 @@ from narrate.feed.entry import (
     absolute,
     clean_text,
     html_to_text,
-    is_url,
     make_entry,
     make_feed,
 )

@@ -20,7 +20,7 @@ from narrate.article.segment import spoken_date
 from narrate.config import AI_DISCLOSURE
 from narrate.files import write_text_atomic
 from narrate.models import ChapterMark, Cue, Script
-from narrate.pipeline import artwork_path
+from narrate.pipeline import artwork_path, sidecars
 from narrate.web.sidecars import read_sidecars
 
 ASSETS = ("player.js", "player.css")
@@ -95,12 +95,12 @@ class PageInfo:
     @property
     def transcript(self) -> Path:
         """The WebVTT transcript beside the MP3."""
-        return self.audio.with_suffix(".vtt")
+        return sidecars(self.audio)[0]
 
     @property
     def chapters(self) -> Path:
         """The JSON chapters beside the MP3."""
-        return self.audio.with_suffix(".chapters.json")
+        return sidecars(self.audio)[1]
 
     @property
     def artwork(self) -> Path:

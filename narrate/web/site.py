@@ -17,6 +17,7 @@ from narrate.config import AI_DISCLOSURE
 from narrate.errors import InputError
 from narrate.feed.state import locked
 from narrate.files import write_text_atomic
+from narrate.pipeline import sidecars
 from narrate.web.page import IndexEntry, PageInfo, render_index, write_pages
 from narrate.web.sidecars import read_sidecars
 
@@ -74,9 +75,7 @@ def _write_site(out: Path, feed: Path) -> Site:
         published = _text(item, "pubDate")
         date = parsedate_to_datetime(published).date().isoformat() if published else None
         try:
-            cues, chapters = read_sidecars(
-                audio.with_suffix(".vtt"), audio.with_suffix(".chapters.json")
-            )
+            cues, chapters = read_sidecars(*sidecars(audio))
         except InputError as exc:
             log.warning("no page for %s: %s", url, exc)  # the feed and other pages still stand
             continue
