@@ -74,12 +74,18 @@ def _quoted_runs(script: Script) -> list[Script]:
     return out
 
 
-def silences(samples: np.ndarray, rate: int) -> list[tuple[int, int]]:
-    """(start, end) samples of each silence of SILENCE_MS or more inside the sound."""
+def _loud(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Per _FRAME_MS frame: whether it is within _QUIET_DB of the loudest frame."""
     frame = rate * _FRAME_MS // 1000
     n = len(samples) // frame
     rms = np.sqrt(np.mean(samples[: n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
-    loud = 20 * np.log10(rms / rms.max()) > _QUIET_DB
+    return 20 * np.log10(rms / rms.max()) > _QUIET_DB
+
+
+def silences(samples: np.ndarray, rate: int) -> list[tuple[int, int]]:
+    """(start, end) samples of each silence of SILENCE_MS or more inside the sound."""
+    frame = rate * _FRAME_MS // 1000
+    loud = _loud(samples, rate)
     voiced = np.flatnonzero(loud)
     out: list[tuple[int, int]] = []
     start = None
@@ -108,13 +114,31 @@ class Spoken:
         chosen = [self.samples[a:b] for r, _, a, b in self.parts if r == role]
         return np.concatenate(chosen) if chosen else np.zeros(0, np.float32)
 
-    def seam_silences(self, rate: int) -> int:
+    def seam_silences(self, rate: int) -> list[tuple[int, int]]:
         """Silences of SILENCE_MS or more where one part meets the next."""
         frame = rate * _FRAME_MS // 1000
         seams = [(p[3], q[2]) for p, q in itertools.pairwise(self.parts)]
-        return sum(
-            any(a <= e + frame and s - frame <= b for e, s in seams)
+        return [
+            (a, b)
             for a, b in silences(self.samples, rate)
+            if any(a <= e + frame and s - frame <= b for e, s in seams)
+        ]
+
+    def inserted_silences(self, plain: np.ndarray, rate: int) -> int:
+        """Seam silences with none in the plain utterance at the same place (scaled by length).
+
+        A comma that ends a quotation ("…tired,' Varga said") pauses in plain speech too:
+        that pause is the voice's, not one narrate put between fragments.
+        """
+        frame = rate * _FRAME_MS // 1000
+        voiced = np.flatnonzero(_loud(plain, rate))
+        first, last = voiced[0] * frame, (voiced[-1] + 1) * frame
+        scale = (last - first) / len(self.samples)
+        near = SILENCE_MS * rate // 1000
+        theirs = [(a - first, b - first) for a, b in silences(plain, rate)]
+        return sum(
+            not any(a * scale - near <= d and c <= b * scale + near for c, d in theirs)
+            for a, b in self.seam_silences(rate)
         )
 
 
@@ -188,8 +212,13 @@ def listening_table(
             ),
             (
                 f"{name}: silences ≥ {SILENCE_MS} ms at the quotes' edges",
-                str(sum(s.seam_silences(22050) for s in spoken)),
-                "0",
+                str(sum(len(s.seam_silences(22050)) for s in spoken)),
+                "where the voice pauses too",
+            ),
+            (
+                f"{name}:   of them not in the plain utterance",
+                str(sum(s.inserted_silences(w, 22050) for s, w in zip(spoken, whole, strict=True))),
+                "0: none inserted",
             ),
             (
                 f"{name}: silences ≥ {SILENCE_MS} ms anywhere inside",
