@@ -1,8 +1,7 @@
-"""A small pool of isolated worker processes: a task that crashes or hangs its worker fails alone.
+"""A pool of isolated worker processes: a task that crashes or hangs its worker fails alone.
 
-Unlike ProcessPoolExecutor, whose BrokenProcessPool fails every pending task when one worker
-dies, each worker here has its own pipe; a dead or hung worker costs only the task it held,
-which is retried in a fresh worker.
+Unlike ProcessPoolExecutor's BrokenProcessPool, a dead or hung worker costs only the task it
+held (retried in a fresh worker): each worker has its own pipe.
 """
 
 from __future__ import annotations
@@ -15,8 +14,10 @@ import os
 import pickle
 import resource
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -129,157 +130,263 @@ class _Worker:
     conn: Connection
     started: float
     ready: bool = False
-    task: int | None = None
+    task: _Task | None = None
     deadline: float = 0.0
+
+
+@dataclass
+class _Task:
+    payload: Any
+    future: Future
+    attempts: int = 0
+
+
+class Pool:
+    """Long-lived workers answering tasks, in the order submitted, through futures.
+
+    Workers initialise once (`init(init_arg)` is the `state` given to `work`) and serve a
+    whole run; a thread of this process dispatches. A future holds work(state, task)'s
+    result or a Failure, and raises PoolError when workers cannot start. A task that raises
+    fails at once; one whose worker dies or passes `timeout_s` is retried `retries` times in
+    a fresh worker. `memory_bytes` caps each worker's address space (RLIMIT_AS). Cancelling
+    a future not yet dispatched drops its task.
+    """
+
+    def __init__(
+        self,
+        *,
+        init: Callable[[Any], Any],
+        init_arg: Any,
+        work: Callable[[Any, Any], Any],
+        processes: int | None = None,
+        timeout_s: float = 120.0,
+        init_timeout_s: float = 120.0,
+        retries: int = 1,
+        memory_bytes: int | None = None,
+        preload: Sequence[str] = (),
+    ):
+        self._ctx = multiprocessing.get_context(START_METHOD)
+        if preload and START_METHOD == "forkserver":
+            self._ctx.set_forkserver_preload(list(preload))
+        self._spawn = (init, init_arg, work, memory_bytes, _parent_logs())
+        self.size = max(1, processes or os.cpu_count() or 1)
+        self._timeouts = (timeout_s, init_timeout_s)
+        self._retries = retries
+        self._pending: collections.deque[_Task] = collections.deque()
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
+        self._workers: list[_Worker] = []
+        self._startup_failures = 0
+        self._closed = False
+        self._broken: PoolError | None = None
+        self._warm = 0
+        self._thread = threading.Thread(target=self._loop, name="narrate-pool", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def start(self, count: int | None = None) -> None:
+        """Start `count` workers (default: all) now, so they are ready when tasks come."""
+        with self._lock:
+            self._warm = min(self.size, count or self.size)
+        self._poke()
+
+    def submit(self, task: Any) -> Future:
+        """Queue a task; its future is done when a worker has answered it (or given up)."""
+        future: Future = Future()
+        with self._lock:
+            if self._broken is not None:
+                future.set_exception(self._broken)
+                return future
+            if self._closed:
+                raise RuntimeError("the pool is closed")
+            self._pending.append(_Task(task, future))
+        self._poke()
+        return future
+
+    def close(self) -> None:
+        """Stop the workers; tasks not yet answered fail with PoolError."""
+        with self._lock:
+            self._closed = True
+        self._poke()
+        self._thread.join()
+
+    def _poke(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send_bytes(b"!")
+
+    def _start_worker(self) -> None:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_serve, args=(child, *self._spawn), daemon=True)
+        process.start()
+        child.close()
+        self._workers.append(_Worker(process, parent, time.monotonic()))
+        log.debug("started worker %s", process.pid)
+
+    def _lose(self, worker: _Worker, why: str, timed_out: bool = False) -> None:
+        """A worker died or hung: end it, and retry or fail the task it held."""
+        pid = worker.process.pid
+        self._workers.remove(worker)
+        _stop(worker)
+        task = worker.task
+        if task is None:
+            if not worker.ready:
+                self._startup_failures += 1
+                log.warning("worker %s %s while starting", pid, why)
+                if self._startup_failures >= STARTUP_FAILURES:
+                    raise PoolError(f"worker processes keep failing to start (last one {why})")
+            return
+        task.attempts += 1
+        if task.attempts <= self._retries:
+            log.warning("worker %s %s; retrying its task in a fresh worker", pid, why)
+            with self._lock:
+                self._pending.appendleft(task)
+        else:
+            task.future.set_result(Failure(f"worker {why}", crashed=True, timed_out=timed_out))
+
+    def _next_task(self) -> _Task | None:
+        with self._lock:
+            while self._pending:
+                task = self._pending.popleft()
+                if task.attempts or task.future.set_running_or_notify_cancel():
+                    return task
+        return None
+
+    def _loop(self) -> None:
+        try:
+            self._dispatch()
+        except PoolError as exc:
+            self._fail_all(exc)
+        except BaseException as exc:  # a bug here must not leave callers waiting forever
+            self._fail_all(PoolError(f"the worker pool failed: {exc}", exc))
+            raise
+        finally:
+            for worker in self._workers:
+                if worker.task is None:
+                    with contextlib.suppress(OSError):
+                        worker.conn.send(None)
+            for worker in self._workers:
+                if worker.task is None:
+                    worker.process.join(2.0)
+                _stop(worker)
+            self._fail_all(None)
+
+    def _fail_all(self, error: PoolError | None) -> None:
+        """End every unanswered task with `error`, or as closed when the pool just closes."""
+        with self._lock:
+            self._broken = self._broken or error
+            tasks = [w.task for w in self._workers if w.task] + list(self._pending)
+            self._pending.clear()
+        for worker in self._workers:
+            worker.task = None
+        for task in tasks:
+            future = task.future
+            if future.done() or not (future.running() or future.set_running_or_notify_cancel()):
+                continue  # answered, or cancelled just now
+            future.set_exception(error or PoolError("the pool was closed"))
+
+    def _dispatch(self) -> None:
+        timeout_s, init_timeout_s = self._timeouts
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                queued = len(self._pending)
+                warm = self._warm
+            busy = sum(1 for w in self._workers if w.task is not None)
+            while len(self._workers) < min(self.size, max(busy + queued, warm)):
+                self._start_worker()
+            for worker in list(self._workers):
+                if worker.ready and worker.task is None:
+                    task = self._next_task()
+                    if task is None:
+                        break
+                    worker.task = task
+                    worker.deadline = time.monotonic() + timeout_s
+                    try:
+                        worker.conn.send((0, task.payload))
+                    except OSError:
+                        self._lose(worker, "died")
+            now = time.monotonic()
+            deadlines = [
+                w.deadline if w.ready else w.started + init_timeout_s
+                for w in self._workers
+                if not w.ready or w.task is not None
+            ]
+            wait_s = max(0.0, min(deadlines) - now) if deadlines else None
+            sources = [self._wake_r] + [w.conn for w in self._workers]
+            ready = set(wait(sources + [w.process.sentinel for w in self._workers], wait_s))
+            if self._wake_r in ready:
+                while self._wake_r.poll():
+                    self._wake_r.recv_bytes()
+            for worker in list(self._workers):
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    self._answer(worker)
+            now = time.monotonic()
+            for worker in list(self._workers):
+                if worker.ready and worker.task is not None and now > worker.deadline:
+                    self._lose(worker, f"timed out after {timeout_s:g} s", timed_out=True)
+                elif not worker.ready and now > worker.started + init_timeout_s:
+                    self._lose(worker, f"did not start within {init_timeout_s:g} s")
+
+    def _answer(self, worker: _Worker) -> None:
+        """Take what a worker said: ready, a result, an error, or nothing (it died)."""
+        try:
+            message = worker.conn.recv() if worker.conn.poll() else None
+        except (EOFError, OSError):
+            message = None
+        if message is None:
+            worker.process.join(1.0)
+            code = worker.process.exitcode
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
+            self._lose(worker, f"died ({how})")
+            return
+        kind, _, payload = message
+        if kind == "ready":
+            worker.ready = True
+            log.debug(
+                "worker %s ready in %.2f s", worker.process.pid, time.monotonic() - worker.started
+            )
+            return
+        if kind == "init-error":
+            raise PoolError(f"worker failed to start: {payload}", payload)
+        task, worker.task = worker.task, None
+        if task is not None:
+            if kind == "done":
+                task.future.set_result(payload)
+            else:
+                task.future.set_result(Failure(str(payload), crashed=False, error=payload))
+        if isinstance(payload, MemoryError):
+            self._workers.remove(worker)  # it exits after a MemoryError
+            _stop(worker)
 
 
 def run(
     tasks: Sequence[Any],
     *,
-    init: Callable[[Any], Any],
-    init_arg: Any,
-    work: Callable[[Any, Any], Any],
-    processes: int | None = None,
-    timeout_s: float = 120.0,
-    init_timeout_s: float = 120.0,
-    retries: int = 1,
-    memory_bytes: int | None = None,
-    preload: Sequence[str] = (),
     on_done: Callable[[int, Any], None] | None = None,
+    processes: int | None = None,
+    **pool_args: Any,
 ) -> list[Any]:
-    """Run work(state, task) for every task in worker processes; results (or Failure) in task order.
+    """Every task through a pool of its own, dispatched in order; results (or Failure) in order.
 
-    Tasks are dispatched in the order given (put the longest first). `init(init_arg)` runs once per
-    worker and its result is the `state` passed to `work`; both must be importable functions.
-    A task that raises fails at once; one whose worker dies or exceeds `timeout_s` is retried
-    `retries` times in a fresh worker. Each worker's address space is capped at `memory_bytes`
-    (RLIMIT_AS), so a blow-up fails its task with MemoryError and the worker is replaced.
-    `on_done(index, result_or_failure)` runs in this process.
+    `on_done(index, result_or_failure)` runs in this thread as each finishes; see Pool.
     """
-    count = len(tasks)
-    results: list[Any] = [None] * count
-    if not count:
+    results: list[Any] = [None] * len(tasks)
+    if not tasks:
         return results
-    ctx = multiprocessing.get_context(START_METHOD)
-    if preload and START_METHOD == "forkserver":
-        ctx.set_forkserver_preload(list(preload))
-    size = max(1, min(processes or os.cpu_count() or 1, count))
-    logs = _parent_logs()
-    pending = collections.deque(range(count))
-    attempts = [0] * count
-    remaining = count
-    workers: list[_Worker] = []
-    startup_failures = 0
-
-    def start() -> None:
-        parent, child = ctx.Pipe()
-        process = ctx.Process(
-            target=_serve,
-            args=(child, init, init_arg, work, memory_bytes, logs),
-            daemon=True,
-        )
-        process.start()
-        child.close()
-        workers.append(_Worker(process, parent, time.monotonic()))
-        log.debug("started worker %s", process.pid)
-
-    def finish(index: int, outcome: Any) -> None:
-        nonlocal remaining
-        results[index] = outcome
-        remaining -= 1
-        if on_done is not None:
-            on_done(index, outcome)
-
-    def lose(worker: _Worker, why: str, timed_out: bool = False) -> None:
-        """A worker died or hung: end it, and retry or fail the task it held."""
-        nonlocal startup_failures
-        pid = worker.process.pid
-        workers.remove(worker)
-        _stop(worker)
-        if worker.task is None:
-            if not worker.ready:
-                startup_failures += 1
-                log.warning("worker %s %s while starting", pid, why)
-                if startup_failures >= STARTUP_FAILURES:
-                    raise PoolError(f"worker processes keep failing to start (last one {why})")
-            return
-        index = worker.task
-        attempts[index] += 1
-        if attempts[index] <= retries:
-            log.warning("worker %s %s; retrying its task in a fresh worker", pid, why)
-            pending.appendleft(index)
-        else:
-            finish(index, Failure(f"worker {why}", crashed=True, timed_out=timed_out))
-
-    try:
-        while remaining:
-            busy = sum(1 for w in workers if w.task is not None)
-            while pending and len(workers) < min(size, busy + len(pending)):
-                start()
-            for worker in list(workers):
-                if worker.ready and worker.task is None and pending:
-                    worker.task = pending.popleft()
-                    worker.deadline = time.monotonic() + timeout_s
-                    try:
-                        worker.conn.send((worker.task, tasks[worker.task]))
-                    except OSError:
-                        lose(worker, "died")
-            now = time.monotonic()
-            deadlines = [
-                w.deadline if w.ready else w.started + init_timeout_s
-                for w in workers
-                if not w.ready or w.task is not None
-            ]
-            wait_s = max(0.0, min(deadlines) - now) if deadlines else None
-            ready = set(
-                wait([w.conn for w in workers] + [w.process.sentinel for w in workers], wait_s)
-            )
-            for worker in list(workers):
-                if worker.conn in ready or worker.process.sentinel in ready:
-                    try:
-                        message = worker.conn.recv() if worker.conn.poll() else None
-                    except (EOFError, OSError):
-                        message = None
-                    if message is None:
-                        worker.process.join(1.0)
-                        code = worker.process.exitcode
-                        how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
-                        lose(worker, f"died ({how})")
-                        continue
-                    kind, index, payload = message
-                    if kind == "ready":
-                        worker.ready = True
-                        log.debug(
-                            "worker %s ready in %.2f s",
-                            worker.process.pid,
-                            time.monotonic() - worker.started,
-                        )
-                    elif kind == "init-error":
-                        raise PoolError(f"worker failed to start: {payload}", payload)
-                    else:
-                        worker.task = None
-                        if kind == "done":
-                            finish(index, payload)
-                        else:
-                            finish(index, Failure(str(payload), crashed=False, error=payload))
-                        if isinstance(payload, MemoryError):
-                            workers.remove(worker)  # it exits after a MemoryError
-                            _stop(worker)
-            now = time.monotonic()
-            for worker in list(workers):
-                if worker.ready and worker.task is not None and now > worker.deadline:
-                    lose(worker, f"timed out after {timeout_s:g} s", timed_out=True)
-                elif not worker.ready and now > worker.started + init_timeout_s:
-                    lose(worker, f"did not start within {init_timeout_s:g} s")
-    finally:
-        for worker in workers:
-            if worker.task is None:
-                with contextlib.suppress(OSError):
-                    worker.conn.send(None)
-        for worker in workers:
-            if worker.task is None:
-                worker.process.join(2.0)
-            _stop(worker)
+    size = max(1, min(processes or os.cpu_count() or 1, len(tasks)))
+    with Pool(processes=size, **pool_args) as pool:
+        futures = {pool.submit(task): i for i, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            if on_done is not None:
+                on_done(index, results[index])
     return results
 
 

@@ -17,7 +17,8 @@ from narrate.article.segment import segment
 from narrate.audio import inline, master, transcript, voices
 from narrate.audio.align import _by_prefixes, aligned_model, tokens
 from narrate.audio.cache import ClipCache, clip_key
-from narrate.audio.engine import Engine, Job, shift_pitch
+from narrate.audio.engine import Engine, shift_pitch
+from narrate.audio.job import Job
 from narrate.audio.measure import median_f0
 from narrate.audio.synthesize import synthesize
 from narrate.errors import SynthesisError

@@ -16,10 +16,12 @@ from narrate import workers
 from narrate.audio import voices
 from narrate.audio.audition import check_profile, say
 from narrate.audio.cache import ClipCache
-from narrate.audio.engine import Engine, Job
+from narrate.audio.engine import Engine
+from narrate.audio.job import Job
 from narrate.audio.measure import median_f0, recognise, recogniser, word_errors
 from narrate.audio.split import speakable, split_long
-from narrate.audio.synthesize import _worker_init, synthesize
+from narrate.audio.executor import worker_init
+from narrate.audio.synthesize import synthesize
 from narrate.errors import SynthesisError, VoiceError
 from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
 
@@ -154,7 +156,7 @@ def test_a_worker_killed_mid_job_costs_only_a_retry(tmp_path: Path) -> None:
     texts = ["First one.", f"The doomed sentence.@{tmp_path / 'killed'}", "Third.", "Fourth one."]
     jobs = [Job(model, str(model.onnx), False, delivery, t) for t in texts]
     results = workers.run(
-        jobs, init=_worker_init, init_arg=[], work=_die_once, processes=2, timeout_s=60
+        jobs, init=worker_init, init_arg=[], work=_die_once, processes=2, timeout_s=60
     )
     assert (tmp_path / "killed").exists()  # a worker really died
     assert all(isinstance(r, Clip) and len(r.samples) > 0 for r in results)

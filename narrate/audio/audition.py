@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from narrate.audio.engine import Job, local_engine, model_for
+from narrate.audio.engine import local_engine
+from narrate.audio.job import Job, model_for
 from narrate.audio.synthesize import synthesize
 from narrate.audio.voices import Profile
 from narrate.errors import NarrateError

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import onnxruntime
@@ -11,24 +10,11 @@ from piper import PiperVoice, SynthesisConfig
 from piper.config import PiperConfig
 
 from narrate.audio import align, ffmpeg, inline
+from narrate.audio.job import Job
 from narrate.audio.split import speakable, split_long
-from narrate.audio.voices import VoiceModel, resolve_model
+from narrate.audio.voices import VoiceModel
 from narrate.errors import AudioError, SynthesisError, VoiceError
-from narrate.models import Clip, Delivery, Word
-
-
-@dataclass(frozen=True)
-class Job:
-    """One sentence to render: everything a worker needs, picklable."""
-
-    model: VoiceModel
-    onnx: str
-    """The file to load: the model, or its copy patched to give alignments."""
-    aligned: bool
-    delivery: Delivery
-    text: str
-    parts: tuple[tuple[Delivery, str], ...] = ()
-    """For a sentence with an inline quotation: each role's delivery and words; text joins them."""
+from narrate.models import Clip, Word
 
 
 def _session_options(threads: int) -> onnxruntime.SessionOptions:
@@ -127,17 +113,6 @@ def shift_pitch(samples: np.ndarray, rate: int, semitones: float, tempo: float =
     if len(shifted) >= length:
         return shifted[:length]
     return np.pad(shifted, (0, length - len(shifted)))
-
-
-def model_for(delivery: Delivery) -> VoiceModel:
-    """The model a delivery names, refused when its speaker id does not exist."""
-    model = resolve_model(delivery.model)
-    sid = delivery.speaker_id
-    if sid is not None and not 0 <= sid < max(model.num_speakers, 1):
-        raise VoiceError(
-            f"speaker_id {sid} is out of range for {model.name} ({model.num_speakers} speaker(s))"
-        )
-    return model
 
 
 _LOCAL: dict[int, Engine] = {}

@@ -1,31 +1,27 @@
-"""Synthesis: a Script's sentences to Clips with Piper, in isolated worker processes, cached."""
+"""Synthesis: a Script's sentences to Clips with Piper, through an Executor, cached."""
 
 from __future__ import annotations
 
 import collections
 import logging
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import NamedTuple
 
-from narrate import workers as pool
 from narrate.audio import inline
 from narrate.audio.align import aligned_model
 from narrate.audio.cache import ClipCache, clip_key
-from narrate.audio.engine import Engine, Job, local_engine, model_for
+from narrate.audio.executor import TASK_TIMEOUT_S, Executor, LocalExecutor, Voices
+from narrate.audio.job import Job, model_for
 from narrate.audio.split import speakable
 from narrate.audio.voices import Profile, VoiceModel
-from narrate.errors import NarrateError, SynthesisError
-from narrate.models import Clip, Delivery, Progress, Script
+from narrate.errors import SynthesisError
+from narrate.models import ROLES, Clip, Delivery, Progress, Script
 
 log = logging.getLogger(__name__)
 
-TASK_TIMEOUT_S = 120.0
-"""A worker still busy with one sentence after this long is killed and the sentence fails."""
-MEMORY_MB = 4096
-"""Address-space cap per synthesis worker; one holding the joe voice maps ≈1.4 GB at its peak."""
 IN_PROCESS_MAX = 2
-"""Up to this many sentences to synthesise, skip the worker pool and its start-up."""
+"""Up to this many sentences to synthesise and no executor given: skip starting workers."""
 
 
 class Slot(NamedTuple):
@@ -39,22 +35,10 @@ class Slot(NamedTuple):
     """Silence before the rest of the sentence, when it runs on in another voice."""
 
 
-def _worker_init(preload: Sequence[tuple[VoiceModel, str]]) -> Engine:
-    engine = Engine(threads=1)
-    for model, onnx in preload:
-        engine.voice(model, onnx)
-    return engine
-
-
-def _worker_render(engine: Engine, job: Job) -> Clip:
-    return engine.render(job)
-
-
-def _failure_error(failure: pool.Failure, text: str) -> NarrateError:
-    if isinstance(failure.error, NarrateError):
-        return failure.error
-    shown = text if len(text) <= 200 else text[:200] + "…"
-    return SynthesisError(f"Piper failed ({failure.message}) on: {shown!r}")
+def voices_of(profile: Profile, cache: ClipCache | None = None) -> Voices:
+    """The model files a profile's roles load: what to start workers with before the script."""
+    planner = _Planner(profile, cache or ClipCache())
+    return [planner.voice(profile.delivery(role))[:2] for role in ROLES]
 
 
 def synthesize(
@@ -65,8 +49,39 @@ def synthesize(
     progress: Progress | None = None,
     cache: ClipCache | None = None,
     timeout_s: float = TASK_TIMEOUT_S,
+    executor: Executor | None = None,
 ) -> list[tuple[Clip, ...]]:
     """One tuple of Clips per segment of script.segments, one Clip per sentence, via the cache."""
+    out: list[list[Clip]] = [[] for _ in script.segments]
+    for index, clip in stream(
+        script,
+        profile,
+        workers=workers,
+        progress=progress,
+        cache=cache,
+        timeout_s=timeout_s,
+        executor=executor,
+    ):
+        out[index].append(clip)
+    return [tuple(clips) for clips in out]
+
+
+def stream(
+    script: Script,
+    profile: Profile,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    cache: ClipCache | None = None,
+    timeout_s: float = TASK_TIMEOUT_S,
+    executor: Executor | None = None,
+) -> Iterator[tuple[int, Clip]]:
+    """(segment index, Clip) of every sentence in speaking order, each as soon as it is ready.
+
+    Jobs go to `executor` in speaking order, so the first clip comes first; without one, a
+    pool of `workers` processes serves this script alone. Leaving the loop early cancels
+    the jobs not yet started.
+    """
     cache = cache or ClipCache()
     for segment in script.segments:
         for sentence in segment.sentences:
@@ -74,45 +89,62 @@ def synthesize(
                 raise SynthesisError(
                     f"nothing to speak in {sentence.text!r} (spoken as {sentence.spoken!r})"
                 )
-    segments = script.segments
     planner = _Planner(profile, cache)
-    plan: list[list[Slot]] = [[] for _ in segments]
+    plan: list[tuple[int, Slot]] = []
     for run in inline.runs(script):
         for (i, _), slot in zip(run, planner.slots(script, run), strict=True):
-            plan[i].append(slot)
+            plan.append((i, slot))
     jobs, clips = planner.jobs, planner.clips
 
-    uses = collections.Counter(slot.key for slots in plan for slot in slots)
+    uses = collections.Counter(slot.key for _, slot in plan)
     total = sum(uses.values())
     done = sum(uses[k] for k in clips)
     log.info("%d of %d sentences cached; synthesising %d", done, total, len(jobs))
     if progress and done:
         progress(done, total, "")
 
-    def finished(key: str, clip: Clip) -> None:
-        nonlocal done
-        cache.put(key, clip)
-        clips[key] = clip
-        done += uses[key]
-        if progress:
-            progress(done, total, "")
+    own = None
+    if jobs and executor is None and len(jobs) > IN_PROCESS_MAX:
+        executor = own = LocalExecutor(workers, timeout_s)
+    futures: dict[str, Future[Clip]] = {}
+    try:
+        if executor is not None:
+            futures = {key: executor.submit(job) for key, job in jobs.items()}
+        split: dict[str, list[Clip]] = {}
+        for index, slot in plan:
+            if slot.key not in clips:
+                clip = futures[slot.key].result() if futures else _render_here(jobs[slot.key])
+                cache.put(slot.key, clip)
+                clips[slot.key] = clip
+                done += uses[slot.key]
+                if progress:
+                    progress(done, total, "")
+            clip = clips[slot.key]
+            if slot.part is not None:
+                if slot.key not in split:
+                    split[slot.key] = inline.split(clip, planner.parts[slot.key])
+                clip = split[slot.key][slot.part]
+            elif slot.join_ms is not None:
+                clip = inline.joined(clip, slot.join_ms)
+            yield index, clip
+    finally:
+        for key, future in futures.items():
+            if (
+                not future.cancel()
+                and key not in clips
+                and future.done()
+                and not future.exception()
+            ):
+                cache.put(key, future.result())  # kept for the next try after a failure
+        if own is not None:
+            own.close()
 
-    order = sorted(jobs, key=lambda k: len(jobs[k].text), reverse=True)
-    if len(order) <= IN_PROCESS_MAX:
-        engine = local_engine()
-        for key in order:
-            finished(key, engine.render(jobs[key]))
-    else:
-        _run_pool([jobs[k] for k in order], order, workers, timeout_s, finished)
-    split = {key: inline.split(clips[key], texts) for key, texts in planner.parts.items()}
 
-    def clip_of(slot: Slot) -> Clip:
-        if slot.part is not None:
-            return split[slot.key][slot.part]
-        clip = clips[slot.key]
-        return clip if slot.join_ms is None else inline.joined(clip, slot.join_ms)
+def _render_here(job: Job) -> Clip:
+    """One sentence in this process: for a sentence or two, cheaper than starting workers."""
+    from narrate.audio.engine import local_engine
 
-    return [tuple(clip_of(slot) for slot in slots) for slots in plan]
+    return local_engine().render(job)
 
 
 class _Planner:
@@ -185,44 +217,3 @@ class _Planner:
         key = self.want(base, " ".join(s.spoken for _, s in members), parts)
         self.parts[key] = [s.spoken for _, s in members]
         return [Slot(key, part=k) for k in range(len(run))]
-
-
-def _run_pool(
-    tasks: list[Job],
-    keys: list[str],
-    processes: int | None,
-    timeout_s: float,
-    finished: Callable[[str, Clip], None],
-) -> None:
-    failed: list[tuple[pool.Failure, str]] = []
-
-    def on_done(index: int, outcome: object) -> None:
-        if isinstance(outcome, pool.Failure):
-            failed.append((outcome, tasks[index].text))
-        else:
-            finished(keys[index], outcome)  # type: ignore[arg-type]
-
-    preload = list({(t.model.fingerprint, t.onnx): (t.model, t.onnx) for t in tasks}.values())
-    try:
-        pool.run(
-            tasks,
-            init=_worker_init,
-            init_arg=preload,
-            work=_worker_render,
-            processes=processes or os.cpu_count(),
-            timeout_s=timeout_s,
-            memory_bytes=MEMORY_MB * 1024 * 1024,
-            preload=[__name__],
-            on_done=on_done,
-        )
-    except pool.PoolError as exc:
-        if isinstance(exc.cause, NarrateError):
-            raise exc.cause from exc
-        raise SynthesisError(f"cannot start synthesis workers: {exc}") from exc
-    if failed:
-        failure, text = failed[0]
-        error = _failure_error(failure, text)
-        if len(failed) > 1:
-            others = "; ".join(repr(t[:60]) for _, t in failed[1:4])
-            error = type(error)(f"{error} (and {len(failed) - 1} more: {others})")
-        raise error

@@ -1,0 +1,140 @@
+"""Where sentences are synthesised: the one seam between narrate and the engine that runs Piper.
+
+`LocalExecutor` is the default: this machine's worker processes, one pool for a whole run.
+Everything above this module sees only `Executor`: submit a Job, get a future of its Clip.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Protocol
+
+from narrate import workers as pool
+from narrate.audio.job import Job
+from narrate.audio.voices import VoiceModel
+from narrate.errors import NarrateError, SynthesisError
+from narrate.models import Clip
+
+log = logging.getLogger(__name__)
+
+TASK_TIMEOUT_S = 120.0
+"""A worker still busy with one sentence after this long is killed and the sentence fails."""
+MEMORY_MB = 4096
+"""Address-space cap per synthesis worker; one holding the joe voice maps ≈1.4 GB at its peak."""
+
+Voices = Sequence[tuple[VoiceModel, str]]
+"""(model, file to load) pairs: what a worker loads before its first sentence."""
+
+
+class Executor(Protocol):
+    """Renders Jobs somewhere; futures in the order submitted, cancellable until they start."""
+
+    def start(self, voices: Voices) -> None:
+        """Begin starting workers and loading `voices` now, before the first job."""
+
+    def submit(self, job: Job) -> Future[Clip]:
+        """Queue one sentence; the future's result is its Clip, or it raises NarrateError."""
+
+    def close(self) -> None:
+        """Stop the workers; unanswered jobs fail."""
+
+
+class LocalExecutor:
+    """This machine's synthesis worker processes (one ONNX Runtime thread each)."""
+
+    def __init__(self, workers: int | None = None, timeout_s: float = TASK_TIMEOUT_S):
+        self.workers = workers or os.cpu_count() or 1
+        self.timeout_s = timeout_s
+        self._pool: pool.Pool | None = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def start(self, voices: Voices) -> None:
+        self._started(voices).start()
+
+    def submit(self, job: Job) -> Future[Clip]:
+        return _clip_future(self._started([(job.model, job.onnx)]).submit(job), job.text)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _started(self, voices: Voices) -> pool.Pool:
+        if self._pool is None:
+            self._pool = pool.Pool(
+                init=worker_init,
+                init_arg=list({onnx: (model, onnx) for model, onnx in voices}.values()),
+                work=worker_render,
+                processes=self.workers,
+                timeout_s=self.timeout_s,
+                memory_bytes=MEMORY_MB * 1024 * 1024,
+                preload=["narrate.audio.engine"],
+            )
+        return self._pool
+
+
+def worker_init(voices: Voices) -> object:
+    """A worker's engine, with the voices it will need loaded."""
+    from narrate.audio.engine import Engine
+
+    engine = Engine(threads=1)
+    for model, onnx in voices:
+        engine.voice(model, onnx)
+    return engine
+
+
+def worker_render(engine: object, job: Job) -> Clip:
+    return engine.render(job)  # type: ignore[attr-defined]
+
+
+class _Chained(Future):
+    """A future that follows another one; cancelling it cancels the other."""
+
+    def __init__(self, inner: Future):
+        super().__init__()
+        self._inner = inner
+
+    def cancel(self) -> bool:
+        return self._inner.cancel() and super().cancel()
+
+
+def _clip_future(inner: Future, text: str) -> Future[Clip]:
+    """The pool's future of a Clip or a Failure as a future of a Clip that raises NarrateError."""
+    out = _Chained(inner)
+
+    def settle(done: Future) -> None:
+        if done.cancelled():
+            out.cancel()
+            return
+        if not out.set_running_or_notify_cancel():
+            return
+        try:
+            result = done.result()
+        except pool.PoolError as exc:
+            cause = exc.cause
+            error = cause if isinstance(cause, NarrateError) else None
+            out.set_exception(error or SynthesisError(f"cannot start synthesis workers: {exc}"))
+            return
+        if isinstance(result, pool.Failure):
+            out.set_exception(failure_error(result, text))
+        else:
+            out.set_result(result)
+
+    inner.add_done_callback(settle)
+    return out
+
+
+def failure_error(failure: pool.Failure, text: str) -> NarrateError:
+    """What a failed sentence tells the user."""
+    if isinstance(failure.error, NarrateError):
+        return failure.error
+    shown = text if len(text) <= 200 else text[:200] + "…"
+    return SynthesisError(f"Piper failed ({failure.message}) on: {shown!r}")
