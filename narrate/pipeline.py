@@ -10,6 +10,7 @@ from pathlib import Path
 from narrate import workers as pool
 from narrate.article import cover, extract, fetch, segment
 from narrate.audio import artwork, master, synthesize, tag, transcript, voices
+from narrate.audio.executor import Executor
 from narrate.config import ExtractLimits, FetchLimits, Settings
 from narrate.errors import InputError, NarrateError
 from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
@@ -159,15 +160,24 @@ def load_script(source: str, opts: Options, *, pronounce: bool = True) -> Script
 
 
 def narrate_script(
-    script: Script, out: Path, opts: Options, progress: Progress | None = None
+    script: Script,
+    out: Path,
+    opts: Options,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> Episode:
-    """Speak and master a script into out (MP3) plus its transcript and chapters files."""
+    """Speak and master a script into out (MP3) plus its transcript and chapters files.
+
+    `executor` runs the synthesis (one for a whole run); None starts workers for this script.
+    """
     check_output(out)
     art = cover.fetch_cover(script.image, opts.limits) if opts.cover else None
     profile = voices.load_profile(opts.profile).for_language(
         script.lang, explicit=opts.profile is not None
     )
-    clips = synthesize.synthesize(script, profile, workers=opts.workers, progress=progress)
+    clips = synthesize.synthesize(
+        script, profile, workers=opts.workers, progress=progress, executor=executor
+    )
     timeline = master.assemble(script, clips, {role: profile.delivery(role) for role in ROLES})
     with atomic_path(out) as tmp:
         loudness = master.encode_cached(timeline, tmp, bitrate=opts.bitrate)
