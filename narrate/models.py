@@ -212,6 +212,21 @@ class Cue:
     """Word timings relative to the episode start."""
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where everything is in an episode's signal, without the signal."""
+
+    sample_rate: int
+    length: int
+    """Samples in all."""
+    chapters: tuple[ChapterMark, ...]
+    cues: tuple[Cue, ...]
+
+    @property
+    def duration_ms(self) -> int:
+        return round(self.length * 1000 / self.sample_rate)
+
+
 @dataclass(frozen=True, eq=False)
 class Timeline:
     """The assembled episode before encoding: one signal and where everything is in it."""
@@ -225,6 +240,10 @@ class Timeline:
     @property
     def duration_ms(self) -> int:
         return round(len(self.samples) * 1000 / self.sample_rate)
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.sample_rate, len(self.samples), self.chapters, self.cues)
 
 
 @dataclass(frozen=True)

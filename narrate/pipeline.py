@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from narrate import workers as pool
 from narrate.article import cover, extract, fetch, segment
-from narrate.audio import artwork, master, synthesize, tag, transcript, voices
-from narrate.audio.executor import Executor
+from narrate.audio import artwork, levels, master, synthesize, tag, transcript, voices
+from narrate.audio.cache import ClipCache
+from narrate.audio.encode import Encoder
+from narrate.audio.executor import Executor, LocalExecutor
+from narrate.audio.job import model_for
 from narrate.config import ExtractLimits, FetchLimits, Settings
-from narrate.errors import InputError, NarrateError
+from narrate.errors import AudioError, InputError, NarrateError
 from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
-from narrate.models import ROLES, Episode, Page, Progress, Script
+from narrate.models import ROLES, Cue, Episode, Layout, Page, Progress, Script
 from narrate.speech import lexicon_file
 
 log = logging.getLogger(__name__)
@@ -172,22 +178,16 @@ def narrate_script(
     """
     check_output(out)
     art = cover.fetch_cover(script.image, opts.limits) if opts.cover else None
-    profile = voices.load_profile(opts.profile).for_language(
-        script.lang, explicit=opts.profile is not None
-    )
-    clips = synthesize.synthesize(
-        script, profile, workers=opts.workers, progress=progress, executor=executor
-    )
-    timeline = master.assemble(script, clips, {role: profile.delivery(role) for role in ROLES})
+    profile = _profile(opts, script)
     with atomic_path(out) as tmp:
-        loudness = master.encode_cached(timeline, tmp, bitrate=opts.bitrate)
-        tag.write_tags(tmp, script, timeline, cover=art)
+        layout, loudness = speak(script, profile, tmp, opts, progress, executor)
+        tag.write_tags(tmp, script, layout, cover=art)
     vtt, chapters = sidecars(out)
-    write_text_atomic(vtt, transcript.render_vtt(timeline.cues))
-    write_text_atomic(chapters, transcript.render_chapters_json(timeline.chapters, script))
+    write_text_atomic(vtt, transcript.render_vtt(layout.cues))
+    write_text_atomic(chapters, transcript.render_chapters_json(layout.chapters, script))
     srt, json_transcript = extra_transcripts(out)
-    write_text_atomic(srt, transcript.render_srt(timeline.cues))
-    write_text_atomic(json_transcript, transcript.render_transcript_json(timeline.cues))
+    write_text_atomic(srt, transcript.render_srt(layout.cues))
+    write_text_atomic(json_transcript, transcript.render_transcript_json(layout.cues))
     square = artwork.square_jpeg(art.data, art.mime) if art else None
     if square:
         write_bytes_atomic(artwork_path(out), square)
@@ -197,20 +197,104 @@ def narrate_script(
         audio=out,
         transcript=vtt,
         chapters_json=chapters,
-        duration_ms=timeline.duration_ms,
-        chapters=timeline.chapters,
-        cues=timeline.cues,
+        duration_ms=layout.duration_ms,
+        chapters=layout.chapters,
+        cues=layout.cues,
         loudness_lufs=loudness,
         script=script,
     )
 
 
+def speak(
+    script: Script,
+    profile: voices.Profile,
+    dest: Path | BinaryIO,
+    opts: Options,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    on_cue: Callable[[Cue], None] | None = None,
+) -> tuple[Layout, float]:
+    """Synthesise, assemble and encode at once: each clip is encoded as soon as it is spoken.
+
+    The gain comes from the voices' measured levels, so nothing waits for the whole signal;
+    `dest` is a file (re-encoded in the rare case the loudness misses) or a stream.
+    Returns where everything is, and the loudness (LUFS) the audio will decode at.
+    """
+    cache = ClipCache()
+    gain = levels.gain_db(script, levels.levels(profile, cache, executor))
+    rate = model_for(profile.delivery("narration")).sample_rate
+    assembler = master.Assembler(script, {role: profile.delivery(role) for role in ROLES})
+    encoder = Encoder(rate, gain, dest, bitrate=opts.bitrate, spool=isinstance(dest, Path))
+    try:
+        clips = synthesize.stream(
+            script, profile, workers=opts.workers, progress=progress, cache=cache, executor=executor
+        )
+        for _, clip in clips:
+            if clip.sample_rate != rate:
+                raise AudioError(
+                    f"a clip is {clip.sample_rate} Hz but the narration voice {rate} Hz; "
+                    "use voices with one sample rate for all roles"
+                )
+            encoder.write(assembler.add(clip))
+            if on_cue is not None:
+                on_cue(assembler.last)
+        tail, layout = assembler.finish()
+        return layout, encoder.close(tail)
+    finally:
+        encoder.abort()
+
+
+def _profile(opts: Options, script: Script) -> voices.Profile:
+    return voices.load_profile(opts.profile).for_language(
+        script.lang, explicit=opts.profile is not None
+    )
+
+
+@contextlib.contextmanager
+def _run_executor(opts: Options, executor: Executor | None) -> Iterator[Executor]:
+    """The caller's executor, or one for this narration that starts loading voices now."""
+    if executor is not None:
+        yield executor
+        return
+    with LocalExecutor(opts.workers) as own:
+        own.start(synthesize.voices_of(voices.load_profile(opts.profile)))
+        yield own
+
+
 def narrate_article(
-    source: str, out: Path, opts: Options, progress: Progress | None = None
+    source: str,
+    out: Path,
+    opts: Options,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> Episode:
     """The main job: a URL, file or `-` to a chaptered MP3."""
     check_output(out)
-    script = load_script(source, opts)
+    # The workers start and load their voices while the page is fetched and extracted.
+    with _run_executor(opts, executor) as running:
+        script = _logged(load_script(source, opts))
+        return narrate_script(script, out, opts, progress, running)
+
+
+def stream_article(
+    source: str,
+    sink: BinaryIO,
+    opts: Options,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    on_cue: Callable[[Cue], None] | None = None,
+) -> Layout:
+    """A URL, file or `-` spoken as MP3 into `sink` as it is synthesised (no tags or sidecars).
+
+    Raises encode.ListenerGone when the reader goes away.
+    """
+    with _run_executor(opts, executor) as running:
+        script = _logged(load_script(source, opts))
+        layout, _ = speak(script, _profile(opts, script), sink, opts, progress, running, on_cue)
+        return layout
+
+
+def _logged(script: Script) -> Script:
     log.info(
         "script: %d chapters, %d segments, %d sentences, language %s",
         len(script.chapters),
@@ -218,4 +302,4 @@ def narrate_article(
         sum(len(s.sentences) for s in script.segments),
         script.lang,
     )
-    return narrate_script(script, out, opts, progress)
+    return script

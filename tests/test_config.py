@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from narrate import config, pipeline
-from narrate.audio import master
+from narrate.audio import encode
 from narrate.config import DISCLAIMER, MP3_BITRATES, ExtractLimits, FetchLimits, SettingsError
 from narrate.models import Timeline
 from tests.cli_run import SHORT, narrate
@@ -80,7 +80,7 @@ def test_the_bitrate_rule_is_what_the_encoder_writes(tmp_path: Path, rate: int) 
     written = {}
     for kbps in (MP3_BITRATES[0], MP3_BITRATES[-1], 192):
         out = tmp_path / f"{kbps}.mp3"
-        master.encode(timeline, out, bitrate=f"{kbps}k")
+        encode.encode(timeline, out, bitrate=f"{kbps}k")
         written[kbps] = round(mutagen.mp3.MP3(out).info.bitrate / 1000)
     assert written == {8: 8, 160: 160, 192: 160}  # above the table the encoder quietly rounds
     for bad in ("7k", "192k", "320k", "64", "64kb"):

@@ -15,8 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from narrate.audio import master
-from narrate.audio.cache import ClipCache, Mastered
+from narrate.audio import encode, master
 from narrate.audio.measure import decode, measure_file
 from narrate.errors import AudioError
 from narrate.files import atomic_path
@@ -240,24 +239,24 @@ def test_encode_meets_loudness_and_true_peak_targets(
     speech: Timeline, factor: float, tmp_path: Path
 ) -> None:
     dest = tmp_path / "out.mp3"
-    reported = master.encode(scaled(speech, factor), dest)
+    reported = encode.encode(scaled(speech, factor), dest)
     measured = measure_file(dest)
-    assert measured.integrated_lufs == pytest.approx(master.TARGET_LUFS_MONO, abs=1.0)
-    assert measured.true_peak_dbtp <= master.TRUE_PEAK_DBTP
+    assert measured.integrated_lufs == pytest.approx(encode.TARGET_LUFS_MONO, abs=1.0)
+    assert measured.true_peak_dbtp <= encode.TRUE_PEAK_DBTP
     assert reported == pytest.approx(measured.integrated_lufs, abs=0.3)
 
 
 @pytest.mark.slow
 def test_encode_honours_another_target(speech: Timeline, tmp_path: Path) -> None:
     dest = tmp_path / "out.mp3"
-    master.encode(speech, dest, target_lufs=-23.0)
+    encode.encode(speech, dest, target_lufs=-23.0)
     assert measure_file(dest).integrated_lufs == pytest.approx(-23.0, abs=1.0)
 
 
 @pytest.mark.slow
 def test_encoded_file_keeps_rate_length_and_timing(speech: Timeline, tmp_path: Path) -> None:
     dest = tmp_path / "out.mp3"
-    master.encode(speech, dest, bitrate="64k")
+    encode.encode(speech, dest, bitrate="64k")
     info = mutagen.mp3.MP3(dest).info
     assert (info.sample_rate, info.channels, info.bitrate) == (RATE, 1, 64000)
     assert info.bitrate_mode == mutagen.mp3.BitrateMode.CBR
@@ -275,13 +274,13 @@ def test_encoded_file_keeps_rate_length_and_timing(speech: Timeline, tmp_path: P
 def test_encode_leaves_a_silent_episode_alone(tmp_path: Path) -> None:
     silent = Timeline(np.zeros(RATE * 2, np.float32), RATE, (), ())
     dest = tmp_path / "silent.mp3"
-    assert master.encode(silent, dest) <= -70
+    assert encode.encode(silent, dest) <= -70
     assert len(decode(dest)) == RATE * 2
 
 
 def test_encode_reports_a_bad_bitrate(tmp_path: Path) -> None:
     with pytest.raises(AudioError, match="ffmpeg failed"):
-        master.encode(Timeline(tone(500).samples, RATE, (), ()), tmp_path / "x.mp3", bitrate="lots")
+        encode.encode(Timeline(tone(500).samples, RATE, (), ()), tmp_path / "x.mp3", bitrate="lots")
 
 
 # --- atomic output ------------------------------------------------------------------------------
@@ -294,20 +293,7 @@ def leftovers(folder: Path) -> list[str]:
 def encode_atomically(timeline: Timeline, out: Path, timeout: float = 600.0) -> float:
     """Encode as the pipeline does: into a temporary file that replaces out only when whole."""
     with atomic_path(out) as tmp:
-        return master.encode(timeline, tmp, timeout=timeout)
-
-
-def test_an_unchanged_signal_reuses_its_encoding(tmp_path: Path) -> None:
-    cache = ClipCache(tmp_path / "cache")
-    timeline = Timeline(tone(1000).samples, RATE, (), ())
-    first = master.encode_cached(timeline, tmp_path / "a.mp3", cache=cache)
-    [entry] = cache.mastered.glob("*.mp3x")
-    # Doctor the kept encoding: only a reuse can hand these bytes back.
-    cache.put_mastered(entry.stem, Mastered(b"kept", first - 1))
-    assert master.encode_cached(timeline, tmp_path / "b.mp3", cache=cache) == first - 1
-    assert (tmp_path / "b.mp3").read_bytes() == b"kept"
-    master.encode_cached(timeline, tmp_path / "c.mp3", bitrate="32k", cache=cache)
-    assert len(list(cache.mastered.glob("*.mp3x"))) == 2 and len(decode(tmp_path / "c.mp3")) == RATE
+        return encode.encode(timeline, tmp, timeout=timeout)
 
 
 def test_an_atomic_encode_appears_whole(tmp_path: Path) -> None:

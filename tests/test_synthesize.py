@@ -17,10 +17,10 @@ from narrate.audio import voices
 from narrate.audio.audition import check_profile, say
 from narrate.audio.cache import ClipCache
 from narrate.audio.engine import Engine
+from narrate.audio.executor import worker_init
 from narrate.audio.job import Job
 from narrate.audio.measure import median_f0, recognise, recogniser, word_errors
 from narrate.audio.split import speakable, split_long
-from narrate.audio.executor import worker_init
 from narrate.audio.synthesize import synthesize
 from narrate.errors import SynthesisError, VoiceError
 from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence

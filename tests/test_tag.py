@@ -11,7 +11,7 @@ import pytest
 from mutagen.id3 import ID3, CTOCFlags, PictureType
 
 from narrate.article.cover import Cover
-from narrate.audio import master, tag, transcript
+from narrate.audio import encode, master, tag, transcript
 from narrate.config import AI_DISCLOSURE
 from narrate.errors import AudioError
 from narrate.models import ChapterMark, Script, Timeline
@@ -53,7 +53,7 @@ def episode(tmp_path_factory: pytest.TempPathFactory) -> tuple[Script, Timeline,
         script, clips, deliveries(heading=(700, 400, 0), narration=(0, 0, 250))
     )
     path = tmp_path_factory.mktemp("tag") / "episode.mp3"
-    master.encode(timeline, path)
+    encode.encode(timeline, path)
     return script, timeline, path
 
 
@@ -177,7 +177,7 @@ def test_id3_chapters_json_and_vtt_agree(tmp_path: Path) -> None:
     clips = [tuple(speak(s.text) for s in seg.sentences) for seg in script.segments]
     timeline = master.assemble(script, clips, deliveries(heading=(700, 400, 0)))
     mp3 = tmp_path / "a.mp3"
-    master.encode(timeline, mp3)
+    encode.encode(timeline, mp3)
     tag.write_tags(mp3, script, timeline)
     chapters = json.loads(transcript.render_chapters_json(timeline.chapters, script))["chapters"]
     cues = parse_vtt(transcript.render_vtt(timeline.cues))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import shlex
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO
 
 from narrate.errors import AudioError
 
@@ -53,10 +57,79 @@ def run(
     except OSError as exc:
         raise AudioError(f"cannot run ffmpeg ({cmd[0]}): {exc.strerror}") from exc
     if proc.returncode != 0:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-_SHOWN_LINES:]
-        said = " | ".join(_cut(line.strip()) for line in lines) or "no error output"
-        raise AudioError(f"ffmpeg failed ({proc.returncode}): {said}; command: {_shown(cmd)}")
+        raise AudioError(_failed(cmd, proc.returncode, proc.stderr))
     return proc
+
+
+def start(args: Sequence[str], *, stdout: IO[bytes] | None = None) -> Running:
+    """Start ffmpeg reading stdin as it is fed; it writes to `stdout` or to files in `args`."""
+    cmd = [binary(), "-hide_banner", "-nostdin", *args]
+    log.debug("ffmpeg: %s", shlex.join(cmd))
+    # stderr goes to a file: a pipe nobody reads until the end could fill and stall ffmpeg.
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - Running closes it
+    try:
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=stdout or subprocess.DEVNULL, stderr=errors
+        )
+    except OSError as exc:
+        errors.close()
+        raise AudioError(f"cannot run ffmpeg ({cmd[0]}): {exc.strerror}") from exc
+    return Running(proc, cmd, errors)
+
+
+@dataclass
+class Running:
+    """An ffmpeg started by start(): fed through `stdin`, then finished or killed."""
+
+    proc: subprocess.Popen[bytes]
+    cmd: list[str]
+    errors: IO[bytes]
+
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self.proc.stdin is not None
+        return self.proc.stdin
+
+    def finish(self, timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
+        """Close its input and wait for it to end; its stderr, or AudioError when it failed."""
+        with contextlib.suppress(BrokenPipeError):
+            self.stdin.close()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired as exc:
+            self.kill()
+            raise AudioError(f"ffmpeg timed out after {timeout:.0f} s: {_shown(self.cmd)}") from exc
+        stderr = self._stderr()
+        if self.proc.returncode != 0:
+            raise AudioError(_failed(self.cmd, self.proc.returncode, stderr))
+        return stderr
+
+    def kill(self) -> None:
+        """End it now, its output unfinished."""
+        self.proc.kill()
+        self.proc.wait()
+        with contextlib.suppress(OSError):
+            self.stdin.close()
+        self.errors.close()
+
+    def why(self) -> str:
+        """Why it stopped taking input: its exit and last words."""
+        self.proc.wait()
+        return _failed(self.cmd, self.proc.returncode, self._stderr())
+
+    def _stderr(self) -> bytes:
+        if self.errors.closed:
+            return b""
+        self.errors.seek(0)
+        stderr = self.errors.read()
+        self.errors.close()
+        return stderr
+
+
+def _failed(cmd: Sequence[str], code: int, stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()[-_SHOWN_LINES:]
+    said = " | ".join(_cut(line.strip()) for line in lines) or "no error output"
+    return f"ffmpeg failed ({code}): {said}; command: {_shown(cmd)}"
 
 
 def _shown(cmd: Sequence[str]) -> str:

@@ -1,19 +1,14 @@
-"""Mastering: clips → one timed signal (Timeline) → one loudness-normalised MP3."""
+"""Assembly: clips, in speaking order, → one timed signal with its cues and chapter marks."""
 
 from __future__ import annotations
 
 import logging
-import math
-import re
 import wave
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from narrate.audio import ffmpeg
-from narrate.audio.cache import ClipCache, Mastered, mastered_key
-from narrate.config import Settings
 from narrate.errors import AudioError
 from narrate.files import atomic_path
 from narrate.models import (
@@ -21,9 +16,11 @@ from narrate.models import (
     Clip,
     Cue,
     Delivery,
+    Layout,
     Role,
     Script,
     Segment,
+    Sentence,
     Timeline,
     Word,
 )
@@ -34,33 +31,119 @@ LEAD_IN_MS = 300
 """Silence before the first word."""
 TAIL_MS = 700
 """Silence after the last word."""
-TARGET_LUFS_MONO = -19.0
-"""Integrated loudness of a mono episode (the mono equivalent of −16 LUFS stereo)."""
-TRUE_PEAK_DBTP = -1.0
-"""Ceiling for the encoded file's true peak."""
-VERSION = 1
-"""Bumped when encode() would turn the same signal into different audio."""
 
-# The limiter works on sample peaks; inter-sample peaks and MP3 quantisation add up to ~0.5 dB
-# on speech, so it holds 1 dB under the true-peak ceiling (speech files measure ≈ −2 dBTP).
-_LIMIT_DBFS = TRUE_PEAK_DBTP - 1.0
-# lame -q 7: 2.5x faster than the default; mono speech at 64 kbit/s does not need more.
-_COMPRESSION_LEVEL = 7
-# libmp3lame's decoded output is 0.95 x its input (measured: -0.45 dB at every bitrate and
-# frequency), so the signal fed to it is made that much louder.
-_ENCODER_GAIN_DB = -0.45
-_MAX_GAIN_DB = 30.0
-_SILENCE_LUFS = -70.0
-_INTEGRATED = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-?inf|nan) LUFS", re.IGNORECASE)
+
+class Assembler:
+    """Places each sentence's clip, in speaking order, with the roles' pauses before it.
+
+    `add` gives the samples to append (the pause, then the clip), so a long episode is never
+    held whole; `finish` gives the closing silence and the Layout: cues and chapter marks.
+    Clips are used as they are: a role's gain_db and pitch are synthesis's business.
+    """
+
+    def __init__(self, script: Script, deliveries: Mapping[Role, Delivery]):
+        self._deliveries = deliveries
+        self._places: list[tuple[int, Segment, int, Sentence]] = [
+            (k, segment, j, sentence)
+            for k, chapter in enumerate(script.chapters)
+            for segment in chapter.segments
+            for j, sentence in enumerate(segment.sentences)
+        ]
+        self._titles = [c.title for c in script.chapters]
+        self.rate: int | None = None
+        self.length = 0
+        """Samples placed so far."""
+        self._cues: list[Cue] = []
+        self._starts: dict[int, int] = {}
+        """Chapter index → sample where its first clip starts."""
+        self._prev: Delivery | None = None
+        self._joined: int | None = None
+
+    @property
+    def last(self) -> Cue:
+        """The cue of the clip added last."""
+        return self._cues[-1]
+
+    def add(self, clip: Clip) -> np.ndarray:
+        """The pause before the next sentence and its clip's samples, to append in order."""
+        k = len(self._cues)
+        if k >= len(self._places):
+            raise AudioError("more clips than the script has sentences; master the script spoken")
+        chapter, segment, j, sentence = self._places[k]
+        if self.rate is None:
+            self.rate = clip.sample_rate
+        elif clip.sample_rate != self.rate:
+            raise AudioError(
+                f"clips have different sample rates ({self.rate}, {clip.sample_rate} Hz); "
+                "use voices with one sample rate for all roles"
+            )
+        here = self._deliveries.get(segment.role, Delivery())
+        if self._joined is not None:
+            gap = self._joined
+        elif self._prev is None:
+            gap = max(LEAD_IN_MS, here.pause_before_ms)
+        elif j:
+            gap = here.sentence_pause_ms
+        else:
+            # Pauses meet rather than add up, and a segment break is never shorter than a
+            # sentence break.
+            gap = max(self._prev.pause_after_ms, here.pause_before_ms, here.sentence_pause_ms)
+        self._joined = clip.join_ms
+        self._prev = here
+        samples = _mono(clip)
+        pause = self._samples(gap)
+        start = self.length + pause
+        self.length = start + len(samples)
+        self._starts.setdefault(chapter, start)
+        start_ms = start * 1000 / self.rate
+        words = tuple(
+            Word(w.text, round(start_ms + w.start_ms), round(start_ms + w.end_ms))
+            for w in clip.words
+        )
+        self._cues.append(
+            Cue(
+                _ms(start, self.rate),
+                _ms(self.length, self.rate),
+                segment.role,
+                sentence.text,
+                words,
+            )
+        )
+        return np.concatenate([np.zeros(pause, np.float32), samples])
+
+    def finish(self) -> tuple[np.ndarray, Layout]:
+        """The closing silence, and where everything is in the whole."""
+        if self._prev is None or self.rate is None:
+            raise AudioError("the script has no sentences to master; check the article extraction")
+        if len(self._cues) != len(self._places):
+            raise AudioError(
+                f"got clips for {len(self._cues)} of the script's {len(self._places)} sentences; "
+                "synthesise the same script you master"
+            )
+        tail = np.zeros(self._samples(max(TAIL_MS, self._prev.pause_after_ms)), np.float32)
+        self.length += len(tail)
+        for k, title in enumerate(self._titles):
+            if k not in self._starts:
+                log.debug("chapter %r has nothing to speak; no mark for it", title)
+        marked = sorted(self._starts.items())
+        total_ms = _ms(self.length, self.rate)
+        starts_ms = [0] + [_ms(s, self.rate) for _, s in marked[1:]]
+        ends_ms = [*starts_ms[1:], total_ms]
+        marks = tuple(
+            ChapterMark(self._titles[k], start, end)
+            for (k, _), start, end in zip(marked, starts_ms, ends_ms, strict=True)
+        )
+        return tail, Layout(self.rate, self.length, marks, tuple(self._cues))
+
+    def _samples(self, ms: int) -> int:
+        assert self.rate is not None
+        return round(max(ms, 0) * self.rate / 1000)
 
 
 def assemble(
     script: Script, clips: Sequence[tuple[Clip, ...]], deliveries: Mapping[Role, Delivery]
 ) -> Timeline:
-    """Join the clips with each role's pauses into one signal, with chapter marks and cues.
-
-    Clips are used as they are: a role's gain_db and pitch are synthesis's business.
-    """
+    """Join one tuple of clips per segment into one signal, with chapter marks and cues."""
     segments = script.segments
     if len(clips) != len(segments):
         raise AudioError(
@@ -73,155 +156,18 @@ def assemble(
                 f"segment {i} has {len(segment.sentences)} sentences but {len(seg_clips)} clips; "
                 "synthesise the same script you master"
             )
-    rate = _common_rate([c for seg_clips in clips for c in seg_clips])
+    _common_rate([c for seg_clips in clips for c in seg_clips])
+    return collect(script, (c for seg_clips in clips for c in seg_clips), deliveries)
 
-    def pause(ms: int) -> int:
-        return round(max(ms, 0) * rate / 1000)
 
-    def delivery(segment: Segment) -> Delivery:
-        return deliveries.get(segment.role, Delivery())
-
-    parts: list[np.ndarray] = []
-    pos = 0  # samples so far
-    cues: list[Cue] = []
-    chapter_starts: list[tuple[str, int]] = []
-    prev: Delivery | None = None
-    joined: int | None = None  # the last clip runs on into the next: its gap, not the pauses
-    seg_index = 0
-    for chapter in script.chapters:
-        chapter_start: int | None = None
-        for segment in chapter.segments:
-            seg_clips = clips[seg_index]
-            seg_index += 1
-            if not seg_clips:
-                continue
-            here = delivery(segment)
-            if prev is None:
-                gap = pause(max(LEAD_IN_MS, here.pause_before_ms))
-            else:
-                # Pauses meet rather than add up, and a segment break is never
-                # shorter than a sentence break.
-                gap = pause(max(prev.pause_after_ms, here.pause_before_ms, here.sentence_pause_ms))
-            for j, (sentence, clip) in enumerate(zip(segment.sentences, seg_clips, strict=True)):
-                if joined is not None:
-                    gap = pause(joined)
-                elif j:
-                    gap = pause(here.sentence_pause_ms)
-                joined = clip.join_ms
-                parts.append(np.zeros(gap, dtype=np.float32))
-                pos += gap
-                samples = _mono(clip)
-                parts.append(samples)
-                start, end = pos, pos + len(samples)
-                pos = end
-                if chapter_start is None:
-                    chapter_start = start
-                start_ms = start * 1000 / rate
-                cues.append(
-                    Cue(
-                        start_ms=_ms(start, rate),
-                        end_ms=_ms(end, rate),
-                        role=segment.role,
-                        text=sentence.text,
-                        words=tuple(
-                            Word(
-                                w.text,
-                                round(start_ms + w.start_ms),
-                                round(start_ms + w.end_ms),
-                            )
-                            for w in clip.words
-                        ),
-                    )
-                )
-            prev = here
-        if chapter_start is None:
-            log.debug("chapter %r has nothing to speak; no mark for it", chapter.title)
-            continue
-        chapter_starts.append((chapter.title, chapter_start))
-    if prev is None:
-        raise AudioError("the script has no sentences to master; check the article extraction")
-    tail = pause(max(TAIL_MS, prev.pause_after_ms))
-    parts.append(np.zeros(tail, dtype=np.float32))
-    pos += tail
-
-    signal = np.concatenate(parts)
-    total_ms = _ms(pos, rate)
-    starts_ms = [0] + [_ms(s, rate) for _, s in chapter_starts[1:]]
-    ends_ms = [*starts_ms[1:], total_ms]
-    marks = tuple(
-        ChapterMark(title, start, end)
-        for (title, _), start, end in zip(chapter_starts, starts_ms, ends_ms, strict=True)
+def collect(script: Script, clips: Iterable[Clip], deliveries: Mapping[Role, Delivery]) -> Timeline:
+    """The whole signal of clips given in speaking order (for short texts and measurements)."""
+    assembler = Assembler(script, deliveries)
+    parts = [assembler.add(clip) for clip in clips]
+    tail, layout = assembler.finish()
+    return Timeline(
+        np.concatenate([*parts, tail]), layout.sample_rate, layout.chapters, layout.cues
     )
-    return Timeline(samples=signal, sample_rate=rate, chapters=marks, cues=tuple(cues))
-
-
-def encode(
-    timeline: Timeline,
-    dest: Path,
-    *,
-    bitrate: str = Settings.bitrate,
-    target_lufs: float | None = None,
-    timeout: float = ffmpeg.DEFAULT_TIMEOUT_S,
-) -> float:
-    """Normalise loudness, limit peaks and encode a mono CBR MP3 to dest.
-
-    Returns the integrated loudness (LUFS) of the gained, limited signal as the file will decode.
-    """
-    target = (TARGET_LUFS_MONO if target_lufs is None else target_lufs) - _ENCODER_GAIN_DB
-    pcm = _pcm(timeline.samples)
-    rate = timeline.sample_rate
-    measured = _measure(pcm, rate, "", timeout)
-    gain = _gain(target, measured)
-    if gain and _peak_db(timeline.samples) + gain > _LIMIT_DBFS:
-        # The limiter lowers loudness a little (≈1 LU for speech at −19 LUFS); measure that
-        # once and make it up, so the encode lands on the target in one more pass.
-        limited = _measure(pcm, rate, _limiter(gain), timeout)
-        if limited > _SILENCE_LUFS:
-            gain = min(gain + (target - limited), _MAX_GAIN_DB)
-    proc = ffmpeg.run(
-        [
-            *_pcm_input(rate),
-            "-af",
-            f"{_limiter(gain)},ebur128=framelog=quiet",
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            bitrate,
-            "-compression_level",
-            str(_COMPRESSION_LEVEL),
-            "-id3v2_version",
-            "0",
-            "-write_id3v1",
-            "0",
-            "-f",
-            "mp3",
-            "-y",
-            f"file:{dest}",
-        ],
-        input=pcm,
-        timeout=timeout,
-    )
-    result = _integrated(proc.stderr) + _ENCODER_GAIN_DB
-    log.debug("loudness %.1f LUFS, gain %+.2f dB → %.1f LUFS", measured, gain, result)
-    return result
-
-
-def encode_cached(
-    timeline: Timeline,
-    dest: Path,
-    *,
-    bitrate: str = Settings.bitrate,
-    cache: ClipCache | None = None,
-) -> float:
-    """encode(), or the kept encoding of an identical signal: unchanged articles skip the encode."""
-    store = cache or ClipCache()
-    key = mastered_key(timeline.samples, timeline.sample_rate, f"mp3 {bitrate} {VERSION}")
-    if hit := store.get_mastered(key):
-        dest.write_bytes(hit.audio)
-        return hit.loudness_lufs
-    loudness = encode(timeline, dest, bitrate=bitrate)
-    store.put_mastered(key, Mastered(dest.read_bytes(), loudness))
-    return loudness
 
 
 def _common_rate(clips: Sequence[Clip]) -> int:
@@ -245,49 +191,6 @@ def _mono(clip: Clip) -> np.ndarray:
 
 def _ms(samples: int, rate: int) -> int:
     return round(samples * 1000 / rate)
-
-
-def _pcm(samples: np.ndarray) -> bytes:
-    return np.ascontiguousarray(samples, dtype="<f4").tobytes()
-
-
-def _pcm_input(rate: int) -> list[str]:
-    return ["-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
-
-
-def _limiter(gain_db: float) -> str:
-    limit = 10 ** (_LIMIT_DBFS / 20)
-    # level=false: no make-up gain; latency=true: no lookahead delay, so cue times stay exact.
-    return (
-        f"volume={gain_db:.3f}dB,"
-        f"alimiter=limit={limit:.5f}:attack=5:release=50:level=false:latency=true"
-    )
-
-
-def _gain(target: float, measured: float) -> float:
-    if not measured > _SILENCE_LUFS:
-        log.warning("the episode is silent (%.1f LUFS); leaving its level alone", measured)
-        return 0.0
-    return min(target - measured, _MAX_GAIN_DB)
-
-
-def _peak_db(samples: np.ndarray) -> float:
-    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
-    return 20 * math.log10(peak) if peak > 0 else -math.inf
-
-
-def _measure(pcm: bytes, rate: int, chain: str, timeout: float = ffmpeg.DEFAULT_TIMEOUT_S) -> float:
-    meter = f"{chain},ebur128=framelog=quiet" if chain else "ebur128=framelog=quiet"
-    args = [*_pcm_input(rate), "-af", meter, "-f", "null", "-"]
-    return _integrated(ffmpeg.run(args, input=pcm, timeout=timeout).stderr)
-
-
-def _integrated(stderr: bytes) -> float:
-    text = stderr.decode("utf-8", "replace")
-    found = _INTEGRATED.findall(text[text.rfind("Summary:") :])
-    if not found:
-        raise AudioError("ffmpeg ebur128 printed no loudness summary; is this ffmpeg complete?")
-    return float(found[-1])
 
 
 def write_wav(clip: Clip, out: Path) -> None:

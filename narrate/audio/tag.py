@@ -34,7 +34,7 @@ from mutagen.id3 import (
 from narrate.article.cover import Cover
 from narrate.config import AI_DISCLOSURE, VERSION
 from narrate.errors import AudioError
-from narrate.models import ChapterMark, Script, Timeline
+from narrate.models import ChapterMark, Layout, Script, Timeline
 from narrate.speech.lang import primary_subtag
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,12 @@ _UTF8 = Encoding.UTF8
 def write_tags(
     mp3: Path,
     script: Script,
-    timeline_or_chapters: Timeline | Sequence[ChapterMark],
+    timeline_or_chapters: Timeline | Layout | Sequence[ChapterMark],
     *,
     cover: Cover | None = None,
 ) -> None:
     """Replace mp3's tags with the episode's ID3v2.4 metadata, cover and chapters."""
-    if isinstance(timeline_or_chapters, Timeline):
+    if isinstance(timeline_or_chapters, Timeline | Layout):
         chapters = timeline_or_chapters.chapters
         duration_ms: int | None = timeline_or_chapters.duration_ms
     else:

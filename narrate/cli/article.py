@@ -54,7 +54,10 @@ def script(ctx: click.Context, source: str, fmt: str, unknown_words: bool, **kw:
 
 @click.command()
 @click.argument("source")
-@_output("The MP3 to write; its transcripts, chapters and artwork go beside it.")
+@_output(
+    "The MP3 to write; its transcripts, chapters and artwork go beside it. "
+    "- streams the MP3 to stdout as it is spoken."
+)
 @click.option("--voice", metavar="PROFILE", help="Voice profile name (in voices/) or TOML path.")
 @click.option("--bitrate", metavar="RATE", help="MP3 bitrate (CBR), 8k to 160k.  [default: 64k]")
 @click.option("--workers", type=int, help="Synthesis processes [one per core].")
@@ -70,6 +73,9 @@ def article(
     started = time.monotonic()
     flags = state(ctx)
     opts = pipeline.Options.from_settings(source_settings(flags, **kw), cover=not no_cover)
+    if str(output) == "-":
+        _stream(source, opts, flags.quiet, html)
+        return
     with progress_bar("Synthesising", flags.quiet) as progress:
         episode = pipeline.narrate_article(source, output, opts, progress)
     if html:
@@ -84,6 +90,27 @@ def article(
             f"{episode.chapters_json.name} in {time.monotonic() - started:.1f} s",
             err=True,
         )
+
+
+def _stream(source: str, opts: pipeline.Options, quiet: bool, html: bool) -> None:
+    """`-o -`: MP3 to stdout as it is spoken; a reader that leaves ends the run quietly."""
+    from narrate.audio.encode import ListenerGone
+
+    if html:
+        raise click.UsageError("--html needs an output file, not -")
+    sink = click.get_binary_stream("stdout")
+    if sink.isatty():
+        raise click.UsageError(
+            "refusing to write MP3 to a terminal; pipe it (| mpv -) or use -o FILE"
+        )
+    try:
+        with progress_bar("Speaking", quiet) as progress:
+            layout = pipeline.stream_article(source, sink, opts, progress)
+    except ListenerGone:
+        return  # the player closed: nothing is wrong, and nothing is left running
+    if not quiet:
+        minutes, seconds = divmod(round(layout.duration_ms / 1000), 60)
+        click.echo(f"Streamed {minutes}:{seconds:02d} of audio", err=True)
 
 
 @click.command()

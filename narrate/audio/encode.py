@@ -1,0 +1,244 @@
+"""Encoding: a signal → a loudness-normalised, peak-limited mono MP3, whole or as it comes."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from narrate.audio import ffmpeg
+from narrate.config import Settings
+from narrate.errors import AudioError
+from narrate.models import Timeline
+
+log = logging.getLogger(__name__)
+
+TARGET_LUFS_MONO = -19.0
+"""Integrated loudness of a mono episode (the mono equivalent of −16 LUFS stereo)."""
+TRUE_PEAK_DBTP = -1.0
+"""Ceiling for the encoded file's true peak."""
+VERSION = 1
+"""Bumped when encode() would turn the same signal into different audio."""
+
+# The limiter works on sample peaks; inter-sample peaks and MP3 quantisation add up to ~0.5 dB
+# on speech, so it holds 1 dB under the true-peak ceiling (speech files measure ≈ −2 dBTP).
+_LIMIT_DBFS = TRUE_PEAK_DBTP - 1.0
+# lame -q 7: 2.5x faster than the default; mono speech at 64 kbit/s does not need more.
+_COMPRESSION_LEVEL = 7
+# libmp3lame's decoded output is 0.95 x its input (measured: -0.45 dB at every bitrate and
+# frequency), so the signal fed to it is made that much louder.
+_ENCODER_GAIN_DB = -0.45
+_MAX_GAIN_DB = 30.0
+_SILENCE_LUFS = -70.0
+_INTEGRATED = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-?inf|nan) LUFS", re.IGNORECASE)
+_STREAM_EXTRA = 1470
+"""Samples a headerless MP3 stream decodes to beyond its input (measured: 1376–1566)."""
+FEED_LUFS = TARGET_LUFS_MONO - _ENCODER_GAIN_DB
+"""What the signal fed to the encoder measures when the file decodes at the target."""
+TOLERANCE_LU = 0.7
+"""A streamed file further than this from the target is encoded again with the gain corrected."""
+
+
+class ListenerGone(Exception):
+    """The reader of a streamed encoding went away (a closed pipe or connection)."""
+
+
+class Encoder:
+    """One ffmpeg turning float32 PCM, fed clip by clip, into MP3 at a gain known up front.
+
+    `dest` is a file path or an open binary stream (stdout, a socket's file) ffmpeg writes to
+    as it goes. With `spool`, the PCM is also kept in a temporary file, so that a file whose
+    measured loudness misses the target can be encoded again without the signal in memory.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        gain_db: float,
+        dest: Path | BinaryIO,
+        *,
+        bitrate: str = Settings.bitrate,
+        spool: bool = False,
+    ):
+        self.rate = rate
+        self.gain_db = gain_db
+        self.bitrate = bitrate
+        self.dest = dest
+        self.samples = 0
+        # Closed by close() or abort(): it lives as long as the encoding.
+        self._spool = tempfile.NamedTemporaryFile(prefix="narrate-pcm-") if spool else None  # noqa: SIM115
+        self._proc = self._start("pipe:0", gain_db)
+        self._closed = False
+
+    def _start(self, source: str, gain_db: float) -> ffmpeg.Running:
+        out = f"file:{self.dest}" if isinstance(self.dest, Path) else "pipe:1"
+        args = [
+            *_pcm_input(self.rate, source),
+            "-af",
+            f"{_limiter(gain_db)},ebur128=framelog=quiet",
+        ]
+        args += [*_mp3(self.bitrate), "-flush_packets", "1", "-f", "mp3", "-y", out]
+        stdout = None if isinstance(self.dest, Path) else self.dest
+        return ffmpeg.start(args, stdout=stdout)
+
+    def write(self, samples: np.ndarray) -> None:
+        """Encode the next samples; ListenerGone when a stream's reader has gone."""
+        if not len(samples):
+            return
+        data = _pcm(samples)
+        if self._spool is not None:
+            self._spool.write(data)
+        try:
+            self._proc.stdin.write(data)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            if isinstance(self.dest, Path):
+                raise AudioError(f"the encoder stopped: {self._proc.why()}") from exc
+            self.abort()
+            raise ListenerGone() from exc
+        self.samples += len(samples)
+
+    def close(self, tail: np.ndarray) -> float:
+        """Encode the closing silence and finish; the integrated loudness (LUFS) as it decodes.
+
+        A file's header tells players to drop the encoder's delay and padding; a stream has
+        none, so its closing silence is that much shorter and it lasts as long as the file.
+        """
+        self.write(tail if isinstance(self.dest, Path) else tail[: -_STREAM_EXTRA or None])
+        self._closed = True
+        try:
+            stderr = self._proc.finish()
+        except AudioError:
+            if isinstance(self.dest, Path):
+                raise
+            raise ListenerGone() from None  # a reader that left as the last bytes went out
+        loudness = _integrated(stderr) + _ENCODER_GAIN_DB
+        miss = TARGET_LUFS_MONO - loudness
+        if self._spool is not None and abs(miss) > TOLERANCE_LU and loudness > _SILENCE_LUFS:
+            log.info("loudness %.1f LUFS misses the target: encoding again", loudness)
+            self._spool.flush()
+            self.gain_db = min(self.gain_db + miss, _MAX_GAIN_DB)
+            again = self._start(f"file:{self._spool.name}", self.gain_db)
+            loudness = _integrated(again.finish()) + _ENCODER_GAIN_DB
+        log.debug("gain %+.2f dB → %.1f LUFS", self.gain_db, loudness)
+        if self._spool is not None:
+            self._spool.close()
+        return loudness
+
+    def abort(self) -> None:
+        """Stop the encoder without finishing its output."""
+        if not self._closed:
+            self._closed = True
+            self._proc.kill()
+            if self._spool is not None:
+                self._spool.close()
+
+
+def encode(
+    timeline: Timeline,
+    dest: Path,
+    *,
+    bitrate: str = Settings.bitrate,
+    target_lufs: float | None = None,
+    timeout: float = ffmpeg.DEFAULT_TIMEOUT_S,
+) -> float:
+    """Normalise loudness, limit peaks and encode a mono CBR MP3 to dest.
+
+    Returns the integrated loudness (LUFS) of the gained, limited signal as the file will decode.
+    """
+    target = (TARGET_LUFS_MONO if target_lufs is None else target_lufs) - _ENCODER_GAIN_DB
+    pcm = _pcm(timeline.samples)
+    rate = timeline.sample_rate
+    measured = _measure(pcm, rate, "", timeout)
+    gain = _gain(target, measured)
+    if gain and _peak_db(timeline.samples) + gain > _LIMIT_DBFS:
+        # The limiter lowers loudness a little (≈1 LU for speech at −19 LUFS); measure that
+        # once and make it up, so the encode lands on the target in one more pass.
+        limited = _measure(pcm, rate, _limiter(gain), timeout)
+        if limited > _SILENCE_LUFS:
+            gain = min(gain + (target - limited), _MAX_GAIN_DB)
+    args = [*_pcm_input(rate), "-af", f"{_limiter(gain)},ebur128=framelog=quiet"]
+    proc = ffmpeg.run(
+        [*args, *_mp3(bitrate), "-f", "mp3", "-y", f"file:{dest}"], input=pcm, timeout=timeout
+    )
+    result = _integrated(proc.stderr) + _ENCODER_GAIN_DB
+    log.debug("loudness %.1f LUFS, gain %+.2f dB → %.1f LUFS", measured, gain, result)
+    return result
+
+
+def _pcm(samples: np.ndarray) -> bytes:
+    return np.ascontiguousarray(samples, dtype="<f4").tobytes()
+
+
+def _pcm_input(rate: int, source: str = "pipe:0") -> list[str]:
+    return ["-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", source]
+
+
+def _mp3(bitrate: str) -> list[str]:
+    """Mono CBR MP3 with no tags of ffmpeg's own (narrate writes the ID3)."""
+    level = str(_COMPRESSION_LEVEL)
+    return [
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        bitrate,
+        "-compression_level",
+        level,
+        "-id3v2_version",
+        "0",
+        "-write_id3v1",
+        "0",
+    ]
+
+
+def _limiter(gain_db: float) -> str:
+    limit = 10 ** (_LIMIT_DBFS / 20)
+    # level=false: no make-up gain; latency=true: no lookahead delay, so cue times stay exact.
+    return (
+        f"volume={gain_db:.3f}dB,"
+        f"alimiter=limit={limit:.5f}:attack=5:release=50:level=false:latency=true"
+    )
+
+
+def gain_to(lufs: float, limiter_loss: float) -> float:
+    """The gain for a signal of `lufs` to reach the target through the limiter (of that loss)."""
+    return min(FEED_LUFS - lufs + limiter_loss, _MAX_GAIN_DB)
+
+
+def measure_level(samples: np.ndarray, rate: int) -> tuple[float, float]:
+    """(integrated loudness, the limiter's loss at the gain to the target) of a signal."""
+    pcm = _pcm(samples)
+    lufs = _measure(pcm, rate, "")
+    if not lufs > _SILENCE_LUFS:
+        raise AudioError(f"the voice is silent ({lufs:.1f} LUFS); cannot measure its level")
+    return lufs, FEED_LUFS - _measure(pcm, rate, _limiter(FEED_LUFS - lufs))
+
+
+def _gain(target: float, measured: float) -> float:
+    if not measured > _SILENCE_LUFS:
+        log.warning("the episode is silent (%.1f LUFS); leaving its level alone", measured)
+        return 0.0
+    return min(target - measured, _MAX_GAIN_DB)
+
+
+def _peak_db(samples: np.ndarray) -> float:
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def _measure(pcm: bytes, rate: int, chain: str, timeout: float = ffmpeg.DEFAULT_TIMEOUT_S) -> float:
+    meter = f"{chain},ebur128=framelog=quiet" if chain else "ebur128=framelog=quiet"
+    args = [*_pcm_input(rate), "-af", meter, "-f", "null", "-"]
+    return _integrated(ffmpeg.run(args, input=pcm, timeout=timeout).stderr)
+
+
+def _integrated(stderr: bytes) -> float:
+    text = stderr.decode("utf-8", "replace")
+    found = _INTEGRATED.findall(text[text.rfind("Summary:") :])
+    if not found:
+        raise AudioError("ffmpeg ebur128 printed no loudness summary; is this ffmpeg complete?")
+    return float(found[-1])
