@@ -138,6 +138,10 @@ class ClipCache:
         """Where the clip of `key` lives."""
         return self.clips / key[:2] / f"{key}.clip"
 
+    def has(self, key: str) -> bool:
+        """Whether a clip is kept for `key` (it may still turn out unreadable)."""
+        return self.path(key).is_file()
+
     def get(self, key: str) -> Clip | None:
         """The cached clip, or None on a miss; a corrupt entry is removed and counts as a miss."""
         path = self.path(key)

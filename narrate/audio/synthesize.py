@@ -94,11 +94,10 @@ def stream(
     for run in inline.runs(script):
         for (i, _), slot in zip(run, planner.slots(script, run), strict=True):
             plan.append((i, slot))
-    jobs, clips = planner.jobs, planner.clips
-
+    jobs = planner.jobs
     uses = collections.Counter(slot.key for _, slot in plan)
     total = sum(uses.values())
-    done = sum(uses[k] for k in clips)
+    done = sum(uses[k] for k in planner.cached)
     log.info("%d of %d sentences cached; synthesising %d", done, total, len(jobs))
     if progress and done:
         progress(done, total, "")
@@ -107,34 +106,50 @@ def stream(
     if jobs and executor is None and len(jobs) > IN_PROCESS_MAX:
         executor = own = LocalExecutor(workers, timeout_s)
     futures: dict[str, Future[Clip]] = {}
+
+    def made(key: str) -> Clip:
+        nonlocal done
+        job = jobs.get(key) or planner.cached[key]  # a cached clip can prove unreadable
+        future = futures.pop(key, None)
+        if future is None and executor is not None:
+            future = executor.submit(job)
+        clip = future.result() if future is not None else _render_here(job)
+        cache.put(key, clip)
+        done = min(done + uses[key], total)
+        if progress:
+            progress(done, total, "")
+        return clip
+
     try:
         if executor is not None:
             futures = {key: executor.submit(job) for key, job in jobs.items()}
+        left = collections.Counter(uses)
+        held: dict[str, Clip] = {}
+        """Clips used again later (a sentence's parts, a repeated sentence); no others are kept."""
         split: dict[str, list[Clip]] = {}
         for index, slot in plan:
-            if slot.key not in clips:
-                clip = futures[slot.key].result() if futures else _render_here(jobs[slot.key])
-                cache.put(slot.key, clip)
-                clips[slot.key] = clip
-                done += uses[slot.key]
-                if progress:
-                    progress(done, total, "")
-            clip = clips[slot.key]
+            key = slot.key
+            whole = held.get(key)
+            if whole is None:
+                whole = (cache.get(key) if key in planner.cached else None) or made(key)
+            left[key] -= 1
+            if left[key]:
+                held[key] = whole
+            else:
+                held.pop(key, None)
+            clip = whole
             if slot.part is not None:
-                if slot.key not in split:
-                    split[slot.key] = inline.split(clip, planner.parts[slot.key])
-                clip = split[slot.key][slot.part]
+                parts = split.get(key) or inline.split(whole, planner.parts[key])
+                split[key] = parts
+                clip = parts[slot.part]
             elif slot.join_ms is not None:
-                clip = inline.joined(clip, slot.join_ms)
+                clip = inline.joined(whole, slot.join_ms)
+            if not left[key]:
+                split.pop(key, None)
             yield index, clip
     finally:
         for key, future in futures.items():
-            if (
-                not future.cancel()
-                and key not in clips
-                and future.done()
-                and not future.exception()
-            ):
+            if not future.cancel() and future.done() and not future.exception():
                 cache.put(key, future.result())  # kept for the next try after a failure
         if own is not None:
             own.close()
@@ -154,7 +169,9 @@ class _Planner:
         self.profile = profile
         self.cache = cache
         self.jobs: dict[str, Job] = {}
-        self.clips: dict[str, Clip] = {}
+        """Clips to synthesise."""
+        self.cached: dict[str, Job] = {}
+        """Clips in the cache, with the job that would make one again."""
         self.parts: dict[str, list[str]] = {}
         """Sentences with an inline quotation: key → the spoken text of each part."""
         self.files: dict[str, tuple[str, bool]] = {}
@@ -173,12 +190,12 @@ class _Planner:
         """The key of a clip, found in the cache or queued as a job."""
         model, onnx, aligned = self.voice(delivery)
         key = clip_key(f"{model.fingerprint}:{int(aligned)}", delivery, text, parts)
-        if key not in self.clips and key not in self.jobs:
-            hit = self.cache.get(key)
-            if hit is not None:
-                self.clips[key] = hit
+        if key not in self.cached and key not in self.jobs:
+            job = Job(model, onnx, aligned, delivery, text, parts)
+            if self.cache.has(key):
+                self.cached[key] = job  # read when its turn comes: a long episode is not held
             else:
-                self.jobs[key] = Job(model, onnx, aligned, delivery, text, parts)
+                self.jobs[key] = job
         return key
 
     def slots(self, script: Script, run: list[inline.Position]) -> list[Slot]:
