@@ -16,8 +16,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 DISCLAIMER = "This article is read by an AI-generated voice. Inconsistencies may occur."
 """Spoken first in every episode unless disabled explicitly."""
 
@@ -26,24 +24,6 @@ AI_DISCLOSURE = "AI-generated narration: a synthetic voice (Piper TTS) reads the
 
 VERSION = "0.1.0"
 USER_AGENT = f"narrate/{VERSION} (+https://github.com/narrate/narrate)"
-
-
-def cache_dir() -> Path:
-    """Where synthesised clips are kept; NARRATE_CACHE_DIR redirects it (tests isolate it)."""
-    env = os.environ.get("NARRATE_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("narrate"))
-
-
-def voice_dirs() -> tuple[Path, ...]:
-    """Folders searched for Piper models given by name, in order."""
-    dirs: list[Path] = []
-    if env := os.environ.get("NARRATE_VOICES_DIR"):
-        dirs.append(Path(env))
-    dirs.append(Path.cwd() / "voices" / "models")
-    dirs.append(Path(platformdirs.user_data_dir("piper")))
-    dirs.append(Path(platformdirs.user_data_dir("narrate")) / "voices")
-    return tuple(dirs)
-
 
 MIB = 1024 * 1024
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from narrate import config
+from narrate import folders
 from narrate.files import write_bytes_atomic
 from narrate.models import Clip, Delivery, Word
 
@@ -129,7 +129,7 @@ class ClipCache:
     """
 
     def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root is not None else config.cache_dir()
+        self.root = Path(root) if root is not None else folders.cache_dir()
         self.clips = self.root / "clips"
         self.models = self.root / "models"
         self.mastered = self.root / "mastered"

