@@ -8,6 +8,7 @@ import re
 import wave
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,12 +29,17 @@ from narrate.models import (
     Word,
 )
 
+if TYPE_CHECKING:
+    from narrate.audio.bumper import Bumper
+
 log = logging.getLogger(__name__)
 
 LEAD_IN_MS = 300
 """Silence before the first word."""
 TAIL_MS = 700
 """Silence after the last word."""
+BUMPER_GAP_MS = 500
+"""Silence between an intro and the lead-in before the first word."""
 TARGET_LUFS_MONO = -19.0
 """Integrated loudness of a mono episode (the mono equivalent of −16 LUFS stereo)."""
 TRUE_PEAK_DBTP = -1.0
@@ -55,11 +61,18 @@ _INTEGRATED = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-?inf|nan) LUFS
 
 
 def assemble(
-    script: Script, clips: Sequence[tuple[Clip, ...]], deliveries: Mapping[Role, Delivery]
+    script: Script,
+    clips: Sequence[tuple[Clip, ...]],
+    deliveries: Mapping[Role, Delivery],
+    *,
+    intro: Bumper | None = None,
+    outro: Bumper | None = None,
 ) -> Timeline:
     """Join the clips with each role's pauses into one signal, with chapter marks and cues.
 
-    Clips are used as they are: a role's gain_db and pitch are synthesis's business.
+    Clips are used as they are: a role's gain_db and pitch are synthesis's business. An intro
+    and BUMPER_GAP_MS come first, so every time after them moves by exactly that much (the first
+    chapter still starts at 0, holding the intro); an outro follows the tail.
     """
     segments = script.segments
     if len(clips) != len(segments):
@@ -81,8 +94,9 @@ def assemble(
     def delivery(segment: Segment) -> Delivery:
         return deliveries.get(segment.role, Delivery())
 
+    lead = len(intro.samples) + pause(BUMPER_GAP_MS) if intro else 0
     parts: list[np.ndarray] = []
-    pos = 0  # samples so far
+    pos = lead  # samples so far
     cues: list[Cue] = []
     chapter_starts: list[tuple[str, int]] = []
     prev: Delivery | None = None
@@ -145,6 +159,9 @@ def assemble(
     pos += tail
 
     signal = np.concatenate(parts)
+    if intro or outro:
+        signal = _with_bumpers(signal, rate, intro, lead, outro)
+        pos = len(signal)
     total_ms = _ms(pos, rate)
     starts_ms = [0] + [_ms(s, rate) for _, s in chapter_starts[1:]]
     ends_ms = [*starts_ms[1:], total_ms]
@@ -236,6 +253,29 @@ def _common_rate(clips: Sequence[Clip]) -> int:
     return rates[0]
 
 
+def _with_bumpers(
+    speech: np.ndarray, rate: int, intro: Bumper | None, lead: int, outro: Bumper | None
+) -> np.ndarray:
+    """The intro (padded with silence to `lead` samples), the speech, then the outro.
+
+    Bumpers come at TARGET_LUFS_MONO and the speech at the voice's own level; encode() gains the
+    whole episode, so the bumpers are brought to the speech's level here to stay level with it.
+    """
+    for bumper in (intro, outro):
+        if bumper and bumper.sample_rate != rate:
+            raise AudioError(
+                f"{bumper.source} was decoded at {bumper.sample_rate} Hz but the voice speaks "
+                f"at {rate} Hz; load it at the episode's rate"
+            )
+    measured = loudness(speech, rate)
+    gain = 10 ** ((measured - TARGET_LUFS_MONO) / 20) if measured > _SILENCE_LUFS else 1.0
+    head = np.zeros(lead, dtype=np.float32)
+    if intro:
+        head[: len(intro.samples)] = intro.samples * gain
+    tail = outro.samples * gain if outro else np.zeros(0, dtype=np.float32)
+    return np.concatenate([head, speech, tail.astype(np.float32)])
+
+
 def _mono(clip: Clip) -> np.ndarray:
     samples = np.asarray(clip.samples, dtype=np.float32)
     if samples.ndim != 1:
@@ -274,6 +314,11 @@ def _gain(target: float, measured: float) -> float:
 def _peak_db(samples: np.ndarray) -> float:
     peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
     return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def loudness(samples: np.ndarray, rate: int) -> float:
+    """Integrated loudness (LUFS) of a mono signal, measured as encode() measures an episode."""
+    return _measure(_pcm(samples), rate, "")
 
 
 def _measure(pcm: bytes, rate: int, chain: str, timeout: float = ffmpeg.DEFAULT_TIMEOUT_S) -> float:
