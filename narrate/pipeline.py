@@ -9,7 +9,7 @@ from pathlib import Path
 
 from narrate import workers as pool
 from narrate.article import cover, extract, fetch, segment
-from narrate.audio import artwork, master, synthesize, tag, transcript, voices
+from narrate.audio import artwork, bumper, master, synthesize, tag, transcript, voices
 from narrate.config import ExtractLimits, FetchLimits, Settings
 from narrate.errors import InputError, NarrateError
 from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
@@ -37,6 +37,14 @@ class Options:
     """Fetch the page's lead image as cover art."""
     lexicons: tuple[Path, ...] = ()
     """User pronunciation lexicons, applied over the bundled one in order."""
+    intro: Path | None = None
+    """Audio before the disclaimer; None is the voice profile's."""
+    outro: Path | None = None
+    """Audio after the last words; None is the voice profile's."""
+    bumper_fade_in_ms: int | None = None
+    """Fade-in of the intro and outro; None is the voice profile's."""
+    bumper_fade_out_ms: int | None = None
+    """Fade-out of the intro and outro; None is the voice profile's."""
     limits: FetchLimits = field(default_factory=FetchLimits)
     extract: ExtractLimits = field(default_factory=ExtractLimits)
 
@@ -51,6 +59,10 @@ class Options:
             workers=settings.workers,
             cover=cover,
             lexicons=settings.lexicon,
+            intro=settings.intro,
+            outro=settings.outro,
+            bumper_fade_in_ms=settings.bumper_fade_in_ms,
+            bumper_fade_out_ms=settings.bumper_fade_out_ms,
             limits=settings.fetch,
             extract=settings.extract,
         )
@@ -158,17 +170,41 @@ def load_script(source: str, opts: Options, *, pronounce: bool = True) -> Script
     return script_from_page(fetch.read_source(source, opts.limits), opts, pronounce=pronounce)
 
 
+def load_bumpers(
+    opts: Options, profile: voices.Profile | None = None
+) -> tuple[bumper.Bumper | None, bumper.Bumper | None]:
+    """The intro and outro (the options', else the profile's) decoded at the voice's rate.
+
+    Cheap once decoded (cached); called before fetching and synthesis, so a bad file costs nothing.
+    """
+    profile = profile or voices.load_profile(opts.profile)
+    own = profile.bumpers
+    intro, outro = opts.intro or own.intro, opts.outro or own.outro
+    if intro is None and outro is None:
+        return None, None
+    rate = voices.resolve_model(profile.delivery("narration").model).sample_rate
+    fade_in = own.fade_in_ms if opts.bumper_fade_in_ms is None else opts.bumper_fade_in_ms
+    fade_out = own.fade_out_ms if opts.bumper_fade_out_ms is None else opts.bumper_fade_out_ms
+
+    def load(path: Path | None, kind: str) -> bumper.Bumper | None:
+        return bumper.load_bumper(path, rate, fade_in, fade_out, kind=kind) if path else None
+
+    return load(intro, "intro"), load(outro, "outro")
+
+
 def narrate_script(
     script: Script, out: Path, opts: Options, progress: Progress | None = None
 ) -> Episode:
     """Speak and master a script into out (MP3) plus its transcript and chapters files."""
     check_output(out)
-    art = cover.fetch_cover(script.image, opts.limits) if opts.cover else None
     profile = voices.load_profile(opts.profile).for_language(
         script.lang, explicit=opts.profile is not None
     )
+    intro, outro = load_bumpers(opts, profile)
+    art = cover.fetch_cover(script.image, opts.limits) if opts.cover else None
     clips = synthesize.synthesize(script, profile, workers=opts.workers, progress=progress)
-    timeline = master.assemble(script, clips, {role: profile.delivery(role) for role in ROLES})
+    deliveries = {role: profile.delivery(role) for role in ROLES}
+    timeline = master.assemble(script, clips, deliveries, intro=intro, outro=outro)
     with atomic_path(out) as tmp:
         loudness = master.encode_cached(timeline, tmp, bitrate=opts.bitrate)
         tag.write_tags(tmp, script, timeline, cover=art)
@@ -200,6 +236,7 @@ def narrate_article(
 ) -> Episode:
     """The main job: a URL, file or `-` to a chaptered MP3."""
     check_output(out)
+    load_bumpers(opts)  # with the language's voice unknown yet: the default one's rate
     script = load_script(source, opts)
     log.info(
         "script: %d chapters, %d segments, %d sentences, language %s",
