@@ -16,8 +16,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 DISCLAIMER = "This article is read by an AI-generated voice. Inconsistencies may occur."
 """Spoken first in every episode unless disabled explicitly."""
 
@@ -26,24 +24,6 @@ AI_DISCLOSURE = "AI-generated narration: a synthetic voice (Piper TTS) reads the
 
 VERSION = "0.1.0"
 USER_AGENT = f"narrate/{VERSION} (+https://github.com/narrate/narrate)"
-
-
-def cache_dir() -> Path:
-    """Where synthesised clips are kept; NARRATE_CACHE_DIR redirects it (tests isolate it)."""
-    env = os.environ.get("NARRATE_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("narrate"))
-
-
-def voice_dirs() -> tuple[Path, ...]:
-    """Folders searched for Piper models given by name, in order."""
-    dirs: list[Path] = []
-    if env := os.environ.get("NARRATE_VOICES_DIR"):
-        dirs.append(Path(env))
-    dirs.append(Path.cwd() / "voices" / "models")
-    dirs.append(Path(platformdirs.user_data_dir("piper")))
-    dirs.append(Path(platformdirs.user_data_dir("narrate")) / "voices")
-    return tuple(dirs)
-
 
 MIB = 1024 * 1024
 
@@ -127,6 +107,14 @@ class Settings:
     """Close a paywalled teaser by saying the rest is for the site's subscribers."""
     bitrate: str = "64k"
     """MP3 bitrate (CBR), one of MP3_BITRATES."""
+    intro: Path | None = None
+    """Audio before the disclaimer, any format ffmpeg decodes; None is the profile's."""
+    outro: Path | None = None
+    """Audio after the last words; None is the profile's."""
+    bumper_fade_in_ms: int | None = None
+    """Fade-in at the start of the intro and of the outro; None is the profile's, else 0."""
+    bumper_fade_out_ms: int | None = None
+    """Fade-out at their ends; None is the profile's, else 0."""
     allow_private: bool = FetchLimits.allow_private
     """Fetch from loopback and private networks."""
     timeout: float = FetchLimits.timeout_s
@@ -227,7 +215,7 @@ def _paths(value: Any) -> tuple[Path, ...]:
 
 def _path(value: Any) -> Path:
     if not isinstance(value, str | Path) or not str(value):
-        raise ValueError("a folder path")
+        raise ValueError("a path")
     return Path(value)
 
 
@@ -302,6 +290,8 @@ SCHEMA: dict[str, Key] = {
     "disclaimer": Key(_disclaimer),
     "truncation_note": Key(_flag),
     "bitrate": Key(_bitrate),
+    **{k: Key(_path) for k in ("intro", "outro")},
+    **{k: Key(_number("ms", whole=True)) for k in ("bumper_fade_in_ms", "bumper_fade_out_ms")},
     "allow_private": Key(_flag, "NARRATE_ALLOW_PRIVATE"),
     "timeout": Key(_number("seconds"), "NARRATE_TIMEOUT"),
     "max_page_mb": Key(_number("MB"), "NARRATE_MAX_PAGE_MB"),
@@ -373,10 +363,10 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _relative(key: str, value: Any, here: Path) -> Any:
-    """A path in the file is relative to the file: feeds, out, lexicon, a voice's TOML."""
+    """A path in the file is relative to the file: feeds, out, lexicon, a voice's TOML, bumpers."""
     if key == "feeds":
         return tuple(v if is_url(v) else str(here / v) for v in value)
-    if key == "out":
+    if key in ("out", "intro", "outro"):
         return here / value
     if key == "lexicon":
         return tuple(here / v for v in value)

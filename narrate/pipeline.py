@@ -12,7 +12,17 @@ from typing import BinaryIO
 
 from narrate import workers as pool
 from narrate.article import cover, extract, fetch, segment
-from narrate.audio import artwork, levels, master, synthesize, tag, transcript, voices
+from narrate.audio import (
+    artwork,
+    bumper,
+    encode,
+    levels,
+    master,
+    synthesize,
+    tag,
+    transcript,
+    voices,
+)
 from narrate.audio.cache import ClipCache
 from narrate.audio.encode import Encoder
 from narrate.audio.executor import Executor, LocalExecutor
@@ -44,6 +54,14 @@ class Options:
     """Fetch the page's lead image as cover art."""
     lexicons: tuple[Path, ...] = ()
     """User pronunciation lexicons, applied over the bundled one in order."""
+    intro: Path | None = None
+    """Audio before the disclaimer; None is the voice profile's."""
+    outro: Path | None = None
+    """Audio after the last words; None is the voice profile's."""
+    bumper_fade_in_ms: int | None = None
+    """Fade-in of the intro and outro; None is the voice profile's."""
+    bumper_fade_out_ms: int | None = None
+    """Fade-out of the intro and outro; None is the voice profile's."""
     limits: FetchLimits = field(default_factory=FetchLimits)
     extract: ExtractLimits = field(default_factory=ExtractLimits)
 
@@ -58,6 +76,10 @@ class Options:
             workers=settings.workers,
             cover=cover,
             lexicons=settings.lexicon,
+            intro=settings.intro,
+            outro=settings.outro,
+            bumper_fade_in_ms=settings.bumper_fade_in_ms,
+            bumper_fade_out_ms=settings.bumper_fade_out_ms,
             limits=settings.fetch,
             extract=settings.extract,
         )
@@ -165,6 +187,30 @@ def load_script(source: str, opts: Options, *, pronounce: bool = True) -> Script
     return script_from_page(fetch.read_source(source, opts.limits), opts, pronounce=pronounce)
 
 
+Bumpers = tuple["bumper.Bumper | None", "bumper.Bumper | None"]
+"""An episode's intro and outro."""
+
+
+def load_bumpers(opts: Options, profile: voices.Profile | None = None) -> Bumpers:
+    """The intro and outro (the options', else the profile's) decoded at the voice's rate.
+
+    Cheap once decoded (cached); called before fetching and synthesis, so a bad file costs nothing.
+    """
+    profile = profile or voices.load_profile(opts.profile)
+    own = profile.bumpers
+    intro, outro = opts.intro or own.intro, opts.outro or own.outro
+    if intro is None and outro is None:
+        return None, None
+    rate = voices.resolve_model(profile.delivery("narration").model).sample_rate
+    fade_in = own.fade_in_ms if opts.bumper_fade_in_ms is None else opts.bumper_fade_in_ms
+    fade_out = own.fade_out_ms if opts.bumper_fade_out_ms is None else opts.bumper_fade_out_ms
+
+    def load(path: Path | None, kind: str) -> bumper.Bumper | None:
+        return bumper.load_bumper(path, rate, fade_in, fade_out, kind=kind) if path else None
+
+    return load(intro, "intro"), load(outro, "outro")
+
+
 def narrate_script(
     script: Script,
     out: Path,
@@ -177,10 +223,11 @@ def narrate_script(
     `executor` runs the synthesis (one for a whole run); None starts workers for this script.
     """
     check_output(out)
-    art = cover.fetch_cover(script.image, opts.limits) if opts.cover else None
     profile = _profile(opts, script)
+    bumpers = load_bumpers(opts, profile)
+    art = cover.fetch_cover(script.image, opts.limits) if opts.cover else None
     with atomic_path(out) as tmp:
-        layout, loudness = speak(script, profile, tmp, opts, progress, executor)
+        layout, loudness = speak(script, profile, tmp, opts, progress, executor, bumpers)
         tag.write_tags(tmp, script, layout, cover=art)
     vtt, chapters = sidecars(out)
     write_text_atomic(vtt, transcript.render_vtt(layout.cues))
@@ -212,6 +259,7 @@ def speak(
     opts: Options,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    bumpers: Bumpers = (None, None),
     on_cue: Callable[[Cue], None] | None = None,
 ) -> tuple[Layout, float]:
     """Synthesise, assemble and encode at once: each clip is encoded as soon as it is spoken.
@@ -223,7 +271,12 @@ def speak(
     cache = ClipCache()
     gain = levels.gain_db(script, levels.levels(profile, cache, executor))
     rate = model_for(profile.delivery("narration")).sample_rate
-    assembler = master.Assembler(script, {role: profile.delivery(role) for role in ROLES})
+    # The intro and outro come at the target level: brought under the gain the speech gets.
+    intro, outro = (
+        bumper.at_gain(b, -gain + encode.FEED_LUFS - encode.TARGET_LUFS_MONO) for b in bumpers
+    )
+    deliveries = {role: profile.delivery(role) for role in ROLES}
+    assembler = master.Assembler(script, deliveries, intro=intro, outro=outro)
     encoder = Encoder(rate, gain, dest, bitrate=opts.bitrate, spool=isinstance(dest, Path))
     try:
         clips = synthesize.stream(
@@ -271,6 +324,7 @@ def narrate_article(
     """The main job: a URL, file or `-` to a chaptered MP3."""
     check_output(out)
     # The workers start and load their voices while the page is fetched and extracted.
+    load_bumpers(opts)  # a bad intro fails now; the language's voice is not known yet
     with _run_executor(opts, executor) as running:
         script = _logged(load_script(source, opts))
         return narrate_script(script, out, opts, progress, running)
@@ -288,9 +342,12 @@ def stream_article(
 
     Raises encode.ListenerGone when the reader goes away.
     """
+    load_bumpers(opts)
     with _run_executor(opts, executor) as running:
         script = _logged(load_script(source, opts))
-        layout, _ = speak(script, _profile(opts, script), sink, opts, progress, running, on_cue)
+        profile = _profile(opts, script)
+        bumpers = load_bumpers(opts, profile)
+        layout, _ = speak(script, profile, sink, opts, progress, running, bumpers, on_cue)
         return layout
 
 

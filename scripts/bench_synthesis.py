@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from listening import listening_table, scripts  # beside this file: run as a script
 
-from narrate import config
+from narrate import folders
 from narrate.audio import voices
 from narrate.audio.align import aligned_model
 from narrate.audio.cache import ClipCache
@@ -85,7 +85,7 @@ def _int8_model() -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     joe = voices.resolve_model("joe")
-    dest = config.cache_dir() / "models" / f"{joe.fingerprint}-int8.onnx"
+    dest = folders.cache_dir() / "models" / f"{joe.fingerprint}-int8.onnx"
     if not dest.is_file():
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(".part.onnx")

@@ -64,13 +64,16 @@ def test_paths_in_the_file_are_relative_to_it(tmp_path: Path) -> None:
     path.parent.mkdir()
     path.write_text(
         'feeds = ["a.xml", "https://x.example/feed", "/abs/b.xml"]\nout = "pod"\n'
-        'lexicon = "words.toml"\nvoice = "me.toml"\n'
+        'lexicon = "words.toml"\nvoice = "me.toml"\nintro = "sting.ogg"\noutro = "/abs/end.wav"\n'
     )
     settings = config.load(path, env={}, flags={"lexicon": (Path("cli.toml"),)})
     here = path.parent
     assert settings.feeds == (str(here / "a.xml"), "https://x.example/feed", "/abs/b.xml")
     assert (settings.out, settings.voice) == (here / "pod", str(here / "me.toml"))
     assert settings.lexicon == (Path("cli.toml"),)  # a flag's path is the user's, as typed
+    assert (settings.intro, settings.outro) == (here / "sting.ogg", Path("/abs/end.wav"))
+    flagged = config.load(path, env={}, flags={"intro": Path("mine.wav")})
+    assert (flagged.intro, flagged.outro) == (Path("mine.wav"), Path("/abs/end.wav"))
 
 
 @pytest.mark.parametrize("rate", [16000, 22050])
@@ -224,6 +227,14 @@ BAD_VALUES = [
     ({}, "lexicon = 3", [], "{path}: lexicon must be a list of paths or URLs, not 3"),
     ({}, 'bitrate = "320k"', [], "{path}: bitrate must be an MP3 bitrate: {rates}, not '320k'"),
     ({}, "colour = 1", [], "{path}: unknown setting(s) colour"),
+    ({}, "intro = 3", [], "{path}: intro must be a path, not 3"),
+    ({}, "bumper_fade_out_ms = -1", [], "{path}: bumper_fade_out_ms must be at least 0, not -1"),
+    (
+        {},
+        'bumper_fade_in_ms = "soft"',
+        [],
+        "{path}: bumper_fade_in_ms must be a whole number of ms, not 'soft'",
+    ),
     ({}, None, ["--bitrate", "7k"], "--bitrate must be an MP3 bitrate: {rates}, not '7k'"),
     ({}, None, ["--workers", "0"], "--workers must be at least 1, not 0"),
     ({}, None, ["--workers", "65"], "--workers must be at most 64, not 65"),

@@ -55,6 +55,11 @@ def test_values_inherit_from_defaults_then_the_model() -> None:
         ("[quote\n", "not valid TOML"),
         ("lang = 3", "[lang] must hold tables"),
         ("[lang.de]\nvolume = 2", "unknown setting 'volume'"),
+        ("bumpers = 1", "[bumpers] must be a table"),
+        ("[bumpers]\njingle = 'a.wav'", "[bumpers]: unknown setting(s) jingle (known: intro,"),
+        ("[bumpers]\nintro = 3", "[bumpers]: intro must be a file path, not 3"),
+        ("[bumpers]\nfade_out_ms = -1", "fade_out_ms must be a whole number of ms, >= 0"),
+        ("[bumpers]\nfade_in_ms = true", "fade_in_ms must be a whole number of ms"),
     ],
 )
 def test_invalid_profiles_say_what_is_wrong(text: str, needle: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from narrate import config
+from narrate import folders
 from narrate.files import write_bytes_atomic
 from narrate.models import Clip, Delivery, Word
 
@@ -124,15 +124,17 @@ class Mastered:
 class ClipCache:
     """Clips on disk under root/clips, one file per key, written atomically.
 
-    root/models holds files derived from voice models (made by narrate.audio.align); they count
-    towards info()'s bytes and go with clear().
+    root/models holds files derived from voice models (made by narrate.audio.align) and
+    root/bumpers decoded intros and outros (narrate.audio.bumper); they count towards info()'s
+    bytes and go with clear().
     """
 
     def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root is not None else config.cache_dir()
+        self.root = Path(root) if root is not None else folders.cache_dir()
         self.clips = self.root / "clips"
         self.models = self.root / "models"
         self.mastered = self.root / "mastered"
+        self.bumpers = self.root / "bumpers"
 
     def path(self, key: str) -> Path:
         """Where the clip of `key` lives."""
@@ -144,7 +146,9 @@ class ClipCache:
 
     def get(self, key: str) -> Clip | None:
         """The cached clip, or None on a miss; a corrupt entry is removed and counts as a miss."""
-        path = self.path(key)
+        return self._read(self.path(key))
+
+    def _read(self, path: Path) -> Clip | None:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -161,10 +165,21 @@ class ClipCache:
 
     def put(self, key: str, clip: Clip) -> None:
         """Store a clip; a failure to write only costs a later re-synthesis."""
+        self._write(self.path(key), clip)
+
+    def _write(self, path: Path, clip: Clip) -> None:
         try:
-            write_bytes_atomic(self.path(key), encode_clip(clip))
+            write_bytes_atomic(path, encode_clip(clip))
         except OSError as exc:
-            log.warning("cannot cache clip in %s: %s", self.clips, exc)
+            log.warning("cannot cache clip in %s: %s", path.parent, exc)
+
+    def get_bumper(self, key: str) -> Clip | None:
+        """A decoded intro or outro kept under `key`, or None on a miss or a corrupt entry."""
+        return self._read(self.bumpers / f"{key}.clip")
+
+    def put_bumper(self, key: str, clip: Clip) -> None:
+        """Keep a decoded intro or outro; a failure to write only costs a later decode."""
+        self._write(self.bumpers / f"{key}.clip", clip)
 
     def get_mastered(self, key: str) -> Mastered | None:
         """The encoded episode of `key`, or None on a miss or a corrupt entry."""
@@ -197,7 +212,7 @@ class ClipCache:
         sizes = [p.stat().st_size for p in self.clips.glob("*/*.clip")]
         extra = [
             p.stat().st_size
-            for folder in (self.models, self.mastered)
+            for folder in (self.models, self.mastered, self.bumpers)
             for p in folder.glob("*")
             if p.is_file()
         ]
@@ -205,7 +220,7 @@ class ClipCache:
 
     def clear(self) -> int:
         """Remove every cached clip, derived model and encoded episode; return how many clips."""
-        for folder in (self.models, self.mastered):
+        for folder in (self.models, self.mastered, self.bumpers):
             for path in folder.glob("*"):
                 if path.is_file():
                     path.unlink(missing_ok=True)

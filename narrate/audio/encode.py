@@ -209,6 +209,11 @@ def gain_to(lufs: float, limiter_loss: float) -> float:
     return min(FEED_LUFS - lufs + limiter_loss, _MAX_GAIN_DB)
 
 
+def loudness(samples: np.ndarray, rate: int) -> float:
+    """Integrated loudness (LUFS) of a mono signal, measured as encode() measures an episode."""
+    return _measure(_pcm(samples), rate, "")
+
+
 def measure_level(samples: np.ndarray, rate: int) -> tuple[float, float]:
     """(integrated loudness, the limiter's loss at the gain to the target) of a signal."""
     pcm = _pcm(samples)

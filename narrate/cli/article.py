@@ -11,7 +11,13 @@ from typing import Any
 import click
 
 from narrate import pipeline
-from narrate.cli.flags import global_flags, source_options, source_settings, state
+from narrate.cli.flags import (
+    bumper_options,
+    global_flags,
+    source_options,
+    source_settings,
+    state,
+)
 from narrate.cli.progress import bar as progress_bar
 from narrate.models import ROLES
 
@@ -63,6 +69,7 @@ def script(ctx: click.Context, source: str, fmt: str, unknown_words: bool, **kw:
 @click.option("--workers", type=int, help="Synthesis processes [one per core].")
 @click.option("--no-cover", is_flag=True, help="Do not fetch the page's image as cover art.")
 @click.option("--html", is_flag=True, help="Also write NAME.html, NAME.embed.html and the player.")
+@bumper_options
 @source_options
 @global_flags
 @click.pass_context

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from narrate.cli.flags import global_flags, source_options, source_settings, state
+from narrate.cli.flags import (
+    bumper_options,
+    global_flags,
+    source_options,
+    source_settings,
+    state,
+)
 from narrate.cli.progress import bar as progress_bar
 from narrate.cli.progress import cut
 from narrate.web import serve as web
@@ -36,6 +42,7 @@ _MARK = {
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Ignore items before DATE.")
 @click.option("--workers", type=int, help="Synthesis processes [one per core].")
 @click.option("--voice", metavar="PROFILE", help="Voice profile name or TOML path.")
+@bumper_options
 @source_options
 @global_flags
 @click.pass_context

@@ -97,6 +97,18 @@ def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def bumper_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--intro and --outro: a publisher's audio around each episode."""
+    for name, where in (("--outro", "after the last words"), ("--intro", "before the disclaimer")):
+        f = click.option(
+            name,
+            metavar="FILE",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help=f"Audio to play {where} (any format ffmpeg decodes, at most 2 minutes).",
+        )(f)
+    return f
+
+
 def source_settings(
     flags: State,
     *,

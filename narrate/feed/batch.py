@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from narrate import pipeline
 from narrate.errors import ConfigError, NarrateError
 from narrate.feed import read as feeds
 from narrate.feed.config import BatchConfig
@@ -61,6 +62,8 @@ def run(
     started = time.monotonic()
     now = now or datetime.now(UTC)
     out = config.out
+    opts = options(config)
+    pipeline.load_bumpers(opts)  # a bad intro or outro stops the run before any feed is read
     with locked(out), State.open(out) as db:
         (out / EPISODES).mkdir(exist_ok=True)
         sources = feeds.expand_sources(config.feeds, config.limits)
@@ -74,7 +77,6 @@ def run(
                 raise NarrateError(first)
             raise NarrateError(f"none of the {len(sources)} feeds could be read; first: {first}")
         todo = work(db, sources, config, now)
-        opts = options(config)
         outcomes: list[ItemOutcome] = []
         narrated = 0
         for done, item in enumerate(todo):

@@ -35,6 +35,13 @@ class BatchConfig:
     truncation_note: bool = Settings.truncation_note
     """Close a paywalled teaser by saying the rest is for the site's subscribers."""
     bitrate: str = Settings.bitrate
+    intro: Path | None = None
+    """Audio before each episode's disclaimer; None is the voice profile's."""
+    outro: Path | None = None
+    """Audio after each episode's last words; None is the voice profile's."""
+    bumper_fade_in_ms: int | None = None
+    bumper_fade_out_ms: int | None = None
+    """Fades of the intro and outro; None is the voice profile's."""
     channel: Channel = field(default_factory=Channel)
     """The [channel] table: the show's own settings over the input feed's."""
     fallback_min_chars: int = Settings.fallback_min_chars
@@ -66,6 +73,10 @@ def from_settings(settings: Settings) -> BatchConfig:
         disclaimer=settings.disclaimer,
         truncation_note=settings.truncation_note,
         bitrate=settings.bitrate,
+        intro=settings.intro,
+        outro=settings.outro,
+        bumper_fade_in_ms=settings.bumper_fade_in_ms,
+        bumper_fade_out_ms=settings.bumper_fade_out_ms,
         channel=settings.channel,
         fallback_min_chars=settings.fallback_min_chars,
         max_attempts=settings.max_attempts,

@@ -68,6 +68,10 @@ def options(config: BatchConfig) -> pipeline.Options:
         limits=config.limits,
         extract=config.extract,
         lexicons=config.lexicons,
+        intro=config.intro,
+        outro=config.outro,
+        bumper_fade_in_ms=config.bumper_fade_in_ms,
+        bumper_fade_out_ms=config.bumper_fade_out_ms,
     )
 
 
