@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,7 +293,10 @@ def speak(
             if on_cue is not None:
                 on_cue(assembler.last)
         tail, layout = assembler.finish()
-        return layout, encoder.close(tail)
+        last = time.monotonic()
+        loudness = encoder.close(tail)
+        log.info("audio finished %.2f s after the last clip", time.monotonic() - last)
+        return layout, loudness
     finally:
         encoder.abort()
 
@@ -309,7 +313,7 @@ def _run_executor(opts: Options, executor: Executor | None) -> Iterator[Executor
     if executor is not None:
         yield executor
         return
-    with LocalExecutor(opts.workers) as own:
+    with LocalExecutor(opts.workers, preload=[__name__]) as own:
         own.start(synthesize.voices_of(voices.load_profile(opts.profile)))
         yield own
 

@@ -250,6 +250,107 @@ def long_rows(tmp: Path, lengths: Sequence[int]) -> list[Row]:
     return rows
 
 
+def feed_rows(tmp: Path, items: int = 10) -> list[Row]:
+    """A feed of `items` new one-minute articles: items per minute, and how busy synthesis is.
+
+    Busy is the synthesis workers' CPU time ÷ (workers × the run's wall time): they are
+    single-threaded and do nothing but synthesise, so it is the share of time the pool works.
+    """
+    import http.server
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    site = tmp / "site"
+    site.mkdir()
+    now = datetime.now(UTC)
+    entries = []
+    for i in range(items):
+        (site / f"a{i}.html").write_text(long_article(1, seed=1000 + i))
+        date = format_datetime(now - timedelta(hours=i))
+        entries.append(
+            f"<item><title>Story {i}</title><link>{{base}}a{i}.html</link>"
+            f"<guid>story-{i}</guid><pubDate>{date}</pubDate></item>"
+        )
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kw: object) -> None:
+            super().__init__(*args, directory=str(site), **kw)  # type: ignore[arg-type]
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    feed = tmp / "feed.xml"
+    feed.write_text(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Bench</title>"
+        f"<link>{base}</link><description>bench</description>"
+        + "".join(e.format(base=base) for e in entries)
+        + "</channel></rss>"
+    )
+    env = {**os.environ, "NARRATE_CACHE_DIR": empty_cache(tmp / "feed-cache")}
+    cmd = [*NARRATE, "-q", "feed", str(feed), "--out", str(tmp / "pod"), "--allow-private"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+    cpu = WorkerCpu(proc.pid)
+    proc.wait()
+    seconds = time.perf_counter() - started
+    busy = cpu.stop() / ((os.cpu_count() or 1) * seconds)
+    server.shutdown()
+    return [
+        (
+            f"{items}-item feed, new one-minute articles",
+            f"{items / seconds * 60:.1f} items per minute",
+            f"{seconds:.1f} s in all",
+        ),
+        ("  share of the run the synthesis pool is busy", f"{busy:.0%}", "goal ≥ 90%"),
+    ]
+
+
+class WorkerCpu:
+    """CPU seconds of a run's worker processes (the forkserver's children), sampled."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self._stop.wait(0.2):
+            tree = _tree(self.pid)
+            servers = [p for p in tree if b"forkserver" in _cmdline(p)]
+            for pid in tree:
+                if _parent(pid) in servers:
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return sum(self.seen.values())
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
 def loudness_rows(tmp: Path, pages: Sequence[Path]) -> list[Row]:
     """How often the predicted gain misses and a file is encoded again, on corpus articles."""
     import logging
@@ -305,6 +406,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--long", type=int, nargs="*", default=[3, 15, 60], metavar="MIN")
     parser.add_argument("--corpus", type=int, default=10, help="corpus articles for loudness")
+    parser.add_argument("--feed", type=int, default=10, help="items of the feed run")
     parser.add_argument("--naive", nargs=2, metavar=("TEXT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.naive:
@@ -321,6 +423,8 @@ def main() -> None:
         rows += startup_rows(tmp, args.rounds)
         if args.long:
             rows += long_rows(tmp, args.long)
+        if args.feed:
+            rows += feed_rows(tmp, args.feed)
         if args.corpus and corpus:
             rows += loudness_rows(tmp, corpus[: args.corpus])
     print(f"\n{os.cpu_count()} cores; medians of {args.rounds} alternating rounds\n")

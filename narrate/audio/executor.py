@@ -45,9 +45,17 @@ class Executor(Protocol):
 class LocalExecutor:
     """This machine's synthesis worker processes (one ONNX Runtime thread each)."""
 
-    def __init__(self, workers: int | None = None, timeout_s: float = TASK_TIMEOUT_S):
+    def __init__(
+        self,
+        workers: int | None = None,
+        timeout_s: float = TASK_TIMEOUT_S,
+        preload: Sequence[str] = (),
+    ):
         self.workers = workers or os.cpu_count() or 1
         self.timeout_s = timeout_s
+        # Every worker of a run forks from one forkserver, started with the first pool: what it
+        # imports first (here Piper, and the caller's other stages) no worker imports again.
+        self.preload = ["narrate.audio.engine", *preload]
         self._pool: pool.Pool | None = None
 
     def __enter__(self) -> LocalExecutor:
@@ -76,7 +84,7 @@ class LocalExecutor:
                 processes=self.workers,
                 timeout_s=self.timeout_s,
                 memory_bytes=MEMORY_MB * 1024 * 1024,
-                preload=["narrate.audio.engine"],
+                preload=self.preload,
             )
         return self._pool
 
