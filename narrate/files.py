@@ -1,12 +1,16 @@
-"""Output files appear whole or not at all: write to a temp file beside the target, then rename."""
+"""Output files: whole or not at all (a temp file beside the target, renamed), under safe names."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
 
 @contextlib.contextmanager
@@ -42,3 +46,9 @@ def write_bytes_atomic(dest: Path, data: bytes) -> None:
 def write_text_atomic(dest: Path, text: str) -> None:
     """Write UTF-8 text to dest atomically."""
     write_bytes_atomic(dest, text.encode("utf-8"))
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """A safe file name stem: text ASCII-folded, lowercase, hyphenated, cut; "" if none is left."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _SLUG_JUNK.sub("-", folded.lower()).strip("-")[:limit].rstrip("-")

@@ -23,6 +23,7 @@ from email.utils import format_datetime
 
 from narrate.audio.transcript import timestamp
 from narrate.config import AI_DISCLOSURE, VERSION
+from narrate.files import slug
 from narrate.models import ChapterMark
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,6 @@ COVER_SIZE = 1400
 # C1 controls and bidi overrides are legal but only ever garbage or spoofing in a title.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,9 @@ def one_line(text: str | None) -> str:
 
 def episode_stem(title: str, guid: str, content_hash: str) -> str:
     """A file name stem: ASCII slug of the title plus a short hash of (GUID, content)."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    slug = _SLUG_JUNK.sub("-", ascii_title.lower()).strip("-")[:60].rstrip("-") or "episode"
+    stem = slug(title) or "episode"
     digest = hashlib.sha256(f"{guid}\0{content_hash}".encode()).hexdigest()[:10]
-    return f"{slug}-{digest}"
+    return f"{stem}-{digest}"
 
 
 def _sub(parent: ET.Element, tag: str, body: str | None = None, **attrs: str) -> ET.Element:
