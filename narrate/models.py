@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
+if TYPE_CHECKING:  # only annotations: a replayed episode never loads numpy
+    import numpy as np
 
 Role = Literal["disclaimer", "title", "heading", "narration", "quote"]
 ROLES: tuple[Role, ...] = ("disclaimer", "title", "heading", "narration", "quote")
@@ -114,9 +115,13 @@ class Script:
         """All segments in speaking order."""
         return tuple(s for c in self.chapters for s in c.segments)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The documented JSON shape of `narrate script --format json`; `truncated` only if so."""
-        data = {
+    def to_dict(self, *, sentences: bool = False) -> dict[str, Any]:
+        """The documented JSON shape of `narrate script --format json`; `truncated` only if so.
+
+        With `sentences`, each segment also lists its sentences and the description is kept:
+        the lossless form that from_dict reads back.
+        """
+        data: dict[str, Any] = {
             "title": self.title,
             "lang": self.lang,
             "url": self.url,
@@ -125,18 +130,56 @@ class Script:
             "site": self.site,
             "image": self.image,
             "chapters": [
-                {
-                    "title": c.title,
-                    "segments": [
-                        {"role": s.role, "text": s.text, "spoken": s.spoken} for s in c.segments
-                    ],
-                }
+                {"title": c.title, "segments": [_segment_dict(s, sentences) for s in c.segments]}
                 for c in self.chapters
             ],
         }
+        if sentences:
+            data["description"] = self.description
         if self.truncated:
             data["truncated"] = True
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Script:
+        """The script of `to_dict(sentences=True)`; KeyError or TypeError when it is not one."""
+        return cls(
+            title=data["title"],
+            chapters=tuple(
+                Chapter(
+                    c["title"],
+                    tuple(
+                        Segment(
+                            s["role"],
+                            tuple(
+                                Sentence(t["text"], t["spoken"], t.get("runs_on", False))
+                                for t in s["sentences"]
+                            ),
+                        )
+                        for s in c["segments"]
+                    ),
+                )
+                for c in data["chapters"]
+            ),
+            lang=data["lang"],
+            url=data["url"],
+            byline=data["byline"],
+            date=data["date"],
+            site=data["site"],
+            image=data["image"],
+            description=data["description"],
+            truncated=data.get("truncated", False),
+        )
+
+
+def _segment_dict(segment: Segment, sentences: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {"role": segment.role, "text": segment.text, "spoken": segment.spoken}
+    if sentences:
+        data["sentences"] = [
+            {"text": s.text, "spoken": s.spoken, **({"runs_on": True} if s.runs_on else {})}
+            for s in segment.sentences
+        ]
+    return data
 
 
 @dataclass(frozen=True)
