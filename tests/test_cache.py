@@ -166,3 +166,30 @@ def test_a_torn_mastered_entry_is_a_miss(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-10])
     assert store.get_mastered(key) is None
     assert not path.exists()
+
+
+def test_kept_scripts_and_episodes_are_counted_and_cleared_with_the_clips(tmp_path: Path) -> None:
+    cache = ClipCache(tmp_path)
+    cache.put("ab" * 32, _clip())
+    clips_only = cache.info()
+    cache.keep(cache.scripts / "a.script", {}, b"{}", 10)
+    cache.keep(cache.episodes / "b.episode", {"files": []}, b"audio" * 100, 10)
+    assert cache.kept() == (1, 1)
+    assert cache.info()[0] == 1 and cache.info()[1] > clips_only[1] + 500
+    assert cache.clear() == 1
+    assert cache.kept() == (0, 0) and cache.info() == (0, 0)
+
+
+def test_the_least_recently_used_entry_is_dropped_first(tmp_path: Path) -> None:
+    cache = ClipCache(tmp_path)
+    kept = [cache.episodes / f"{i}.episode" for i in range(3)]
+    for i, path in enumerate(kept):
+        cache.keep(path, {}, bytes([i]), 3)
+        os.utime(path, (1000 + i, 1000 + i))
+    assert cache.load(kept[0], lambda _, payload: payload) == b"\x00"
+    cache.keep(cache.episodes / "3.episode", {}, b"\x03", 3)
+    assert sorted(p.name for p in cache.episodes.iterdir()) == [
+        "0.episode",
+        "2.episode",
+        "3.episode",
+    ]

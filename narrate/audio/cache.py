@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from narrate import folders
 from narrate.files import write_bytes_atomic
 from narrate.models import Clip, Delivery, Word
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ _AUDIO_FIELDS = (
 """Delivery settings that change a clip's audio; pauses are added later, at mastering."""
 MASTERED_KEEP = 8
 """Encoded episodes kept: enough for re-runs of recent articles, bounded in size."""
+
+T = TypeVar("T")
 
 
 def clip_key(
@@ -59,14 +64,14 @@ def _settings(delivery: Delivery) -> dict[str, object]:
     return {name: getattr(delivery, name) for name in _AUDIO_FIELDS}
 
 
-def _pack(header: dict[str, object], payload: bytes) -> bytes:
+def pack(header: dict[str, object], payload: bytes) -> bytes:
     """Magic, format, a JSON header with the payload's length and checksum, then the payload."""
     meta = {**header, "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
     head = json.dumps(meta, ensure_ascii=False).encode("utf-8")
     return _HEAD.pack(_MAGIC, FORMAT, len(head)) + head + payload
 
 
-def _unpack(data: bytes) -> tuple[dict[str, Any], bytes]:
+def unpack(data: bytes) -> tuple[dict[str, Any], bytes]:
     """(header, payload); ValueError when truncated, corrupt or of another format."""
     if len(data) < _HEAD.size:
         raise ValueError("truncated header")
@@ -87,14 +92,18 @@ def _unpack(data: bytes) -> tuple[dict[str, Any], bytes]:
 
 def encode_clip(clip: Clip) -> bytes:
     """A clip as bytes: header (rate, length, checksum, words) then float32 samples."""
+    import numpy as np  # here, not at the top: a replayed episode never loads it
+
     audio = np.ascontiguousarray(clip.samples, dtype="<f4").tobytes()
     words = [[w.text, w.start_ms, w.end_ms] for w in clip.words]
-    return _pack({"sample_rate": clip.sample_rate, "words": words}, audio)
+    return pack({"sample_rate": clip.sample_rate, "words": words}, audio)
 
 
 def decode_clip(data: bytes) -> Clip:
     """The clip in `data`; ValueError when it is truncated, corrupt or of another format."""
-    header, audio = _unpack(data)
+    import numpy as np
+
+    header, audio = unpack(data)
     if len(audio) % 4:
         raise ValueError(f"{len(audio)} audio bytes is not whole float32 samples")
     try:
@@ -108,6 +117,8 @@ def decode_clip(data: bytes) -> Clip:
 
 def mastered_key(samples: np.ndarray, sample_rate: int, settings: str) -> str:
     """The key of an encoded episode: its exact signal and the encoder settings."""
+    import numpy as np
+
     digest = hashlib.sha256(f"{FORMAT}|{sample_rate}|{settings}|".encode())
     digest.update(np.ascontiguousarray(samples, dtype="<f4").tobytes())
     return digest.hexdigest()
@@ -124,9 +135,10 @@ class Mastered:
 class ClipCache:
     """Clips on disk under root/clips, one file per key, written atomically.
 
-    root/models holds files derived from voice models (made by narrate.audio.align) and
-    root/bumpers decoded intros and outros (narrate.audio.bumper); they count towards info()'s
-    bytes and go with clear().
+    root/models holds files derived from voice models (made by narrate.audio.align), root/bumpers
+    decoded intros and outros (narrate.audio.bumper), root/mastered encoded episodes, and
+    root/scripts and root/episodes what narrate.replay keeps; they count towards info()'s bytes
+    and go with clear().
     """
 
     def __init__(self, root: Path | None = None):
@@ -135,6 +147,8 @@ class ClipCache:
         self.models = self.root / "models"
         self.mastered = self.root / "mastered"
         self.bumpers = self.root / "bumpers"
+        self.scripts = self.root / "scripts"
+        self.episodes = self.root / "episodes"
 
     def path(self, key: str) -> Path:
         """Where the clip of `key` lives."""
@@ -183,44 +197,58 @@ class ClipCache:
 
     def get_mastered(self, key: str) -> Mastered | None:
         """The encoded episode of `key`, or None on a miss or a corrupt entry."""
-        path = self.mastered / f"{key}.mp3x"
-        try:
-            header, audio = _unpack(path.read_bytes())
-            return Mastered(audio, float(header["loudness_lufs"]))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("discarding cached episode %s: %s", path.name, exc)
-            path.unlink(missing_ok=True)
-            return None
+        return self.load(
+            self.mastered / f"{key}.mp3x",
+            lambda header, audio: Mastered(audio, float(header["loudness_lufs"])),
+        )
 
     def put_mastered(self, key: str, mastered: Mastered) -> None:
         """Keep an encoded episode, dropping the oldest beyond MASTERED_KEEP."""
+        self.keep(
+            self.mastered / f"{key}.mp3x",
+            {"loudness_lufs": mastered.loudness_lufs},
+            mastered.audio,
+            MASTERED_KEEP,
+        )
+
+    def load(self, path: Path, read: Callable[[dict[str, Any], bytes], T]) -> T | None:
+        """read(header, payload) of the entry at path, or None on a miss; a bad entry is removed.
+
+        `read` may raise ValueError, LookupError or TypeError on an entry it cannot use.
+        """
         try:
-            write_bytes_atomic(
-                self.mastered / f"{key}.mp3x",
-                _pack({"loudness_lufs": mastered.loudness_lufs}, mastered.audio),
-            )
-            entries = sorted(self.mastered.glob("*.mp3x"), key=lambda p: p.stat().st_mtime)
-            for old in entries[:-MASTERED_KEEP]:
+            found = read(*unpack(path.read_bytes()))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, LookupError, TypeError) as exc:
+            log.warning("discarding cached %s: %s", path.name, exc)
+            path.unlink(missing_ok=True)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used entries are the last dropped
+        return found
+
+    def keep(self, path: Path, header: dict[str, object], payload: bytes, limit: int) -> None:
+        """Store an entry, dropping the least recently used of its folder beyond `limit`."""
+        try:
+            write_bytes_atomic(path, pack(header, payload))
+            entries = sorted(path.parent.glob(f"*{path.suffix}"), key=lambda p: p.stat().st_mtime)
+            for old in entries[:-limit]:
                 old.unlink(missing_ok=True)
         except OSError as exc:
-            log.warning("cannot cache the encoded episode in %s: %s", self.mastered, exc)
+            log.warning("cannot cache %s in %s: %s", path.name, path.parent, exc)
 
     def info(self) -> tuple[int, int]:
         """(clips, bytes) held, derived model files included in the bytes."""
         sizes = [p.stat().st_size for p in self.clips.glob("*/*.clip")]
         extra = [
-            p.stat().st_size
-            for folder in (self.models, self.mastered, self.bumpers)
-            for p in folder.glob("*")
-            if p.is_file()
+            p.stat().st_size for folder in self._derived() for p in folder.glob("*") if p.is_file()
         ]
         return len(sizes), sum(sizes) + sum(extra)
 
     def clear(self) -> int:
-        """Remove every cached clip, derived model and encoded episode; return how many clips."""
-        for folder in (self.models, self.mastered, self.bumpers):
+        """Remove every cached clip, derived file, episode and script; return how many clips."""
+        for folder in self._derived():
             for path in folder.glob("*"):
                 if path.is_file():
                     path.unlink(missing_ok=True)
@@ -232,3 +260,10 @@ class ClipCache:
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
         return count
+
+    def kept(self) -> tuple[int, int]:
+        """(scripts, episodes) kept for replaying unchanged articles."""
+        return len(list(self.scripts.glob("*.script"))), len(list(self.episodes.glob("*.episode")))
+
+    def _derived(self) -> tuple[Path, ...]:
+        return (self.models, self.bumpers, self.mastered, self.scripts, self.episodes)

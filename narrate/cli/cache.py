@@ -10,7 +10,7 @@ from narrate.cli.flags import global_flags
 @click.group()
 @global_flags
 def cache() -> None:
-    """Inspect or clear the clip cache (NARRATE_CACHE_DIR)."""
+    """Inspect or clear the cache of clips, scripts and episodes (NARRATE_CACHE_DIR)."""
 
 
 @cache.command("info")
@@ -20,14 +20,19 @@ def cache_info() -> None:
     from narrate.audio.cache import ClipCache
 
     store = ClipCache()
-    entries, size = store.info()
-    click.echo(f"{store.root}: {entries} clips, {size / 1e6:.1f} MB")
+    clips, size = store.info()
+    scripts, episodes = store.kept()
+    click.echo(
+        f"{store.root}: {clips} clips, {scripts} scripts, {episodes} episodes, {size / 1e6:.1f} MB"
+    )
 
 
 @cache.command("clear")
 @global_flags
 def cache_clear() -> None:
-    """Remove every cached clip."""
+    """Remove every cached clip, script and episode."""
     from narrate.audio.cache import ClipCache
 
-    click.echo(f"Removed {ClipCache().clear()} clips")
+    store = ClipCache()
+    scripts, episodes = store.kept()
+    click.echo(f"Removed {store.clear()} clips, {scripts} scripts and {episodes} episodes")
