@@ -16,15 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 from urllib.parse import urljoin, urlsplit
-
-import charset_normalizer
-import urllib3
 
 from narrate.config import USER_AGENT, FetchLimits, is_url
 from narrate.errors import FetchError, InputError
 from narrate.models import Page
+
+if TYPE_CHECKING:  # imported where a page is fetched or guessed at: reading a file needs neither
+    import urllib3
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ def decode(content: bytes, content_type: str = "") -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
+        import charset_normalizer
+
         guesses = charset_normalizer.from_bytes(content[:200_000])
     # Browsers fall back to windows-1252 for undeclared pages; keep that when it is a fit, rather
     # than a look-alike Central European or Baltic code page.
@@ -152,6 +154,8 @@ def _resolve(host: str, port: int, limits: FetchLimits, deadline: float) -> str:
 
 
 def _pool(url: str, limits: FetchLimits, deadline: float) -> tuple[urllib3.HTTPConnectionPool, str]:
+    import urllib3
+
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"only http and https URLs can be fetched: {url}", "bad URL")
@@ -192,6 +196,8 @@ def fetch(
     last_modified: str | None = None,
 ) -> Response:
     """GET url within limits, following at most `limits.max_redirects` safe redirects."""
+    import urllib3
+
     deadline = time.monotonic() + limits.timeout_s
     max_bytes = limits.max_feed_bytes if kind == "feed" else limits.max_page_bytes
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}

@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from num2words import num2words
-
 Step = Callable[[str, "LanguageRules"], str]
 
 _SUBTAG_SEPARATOR = re.compile(r"[-_]")
@@ -81,6 +79,8 @@ class LanguageRules:
 
 @lru_cache(maxsize=8192)
 def _number_words(n: int, lang: str, to: str = "cardinal") -> str:
+    from num2words import num2words  # here: voices need this module's tags, not its numbers
+
     try:
         words = num2words(n, lang=lang, to=to)
     except (NotImplementedError, OverflowError, ValueError, TypeError, IndexError, KeyError):
