@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from narrate.config import ExtractLimits, FetchLimits, Settings
 from narrate.errors import AudioError, InputError, NarrateError
 from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
 from narrate.models import ROLES, Cue, Episode, Layout, Page, Progress, Script
+from narrate.outputs import artwork_path, check_output, extra_transcripts, sidecars
 from narrate.speech import lexicon_file
 
 log = logging.getLogger(__name__)
@@ -84,40 +84,6 @@ class Options:
             limits=settings.fetch,
             extract=settings.extract,
         )
-
-
-def check_output(out: Path) -> None:
-    """Refuse an output path before any work: it must be a creatable, replaceable .mp3 file."""
-    if out.suffix.lower() != ".mp3":
-        raise InputError(
-            f"the output must be an .mp3 file (its .vtt and .chapters.json go beside it): {out}"
-        )
-    if out.exists() and not out.is_file():
-        raise InputError(f"{out} exists and is not a regular file; narrate replaces files only")
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the folder {parent}: {exc.strerror}") from exc
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise InputError(f"cannot write into {parent}")
-    if len(out.name.encode()) > 200:
-        raise InputError(f"the output file name is too long: {out.name[:40]}…")
-
-
-def sidecars(out: Path) -> tuple[Path, Path]:
-    """The transcript and chapters files that go with an MP3."""
-    return out.with_suffix(".vtt"), out.with_suffix(".chapters.json")
-
-
-def extra_transcripts(out: Path) -> tuple[Path, Path]:
-    """The SRT and JSON transcripts beside an MP3: the formats some podcast apps read instead."""
-    return out.with_suffix(".srt"), out.with_suffix(".transcript.json")
-
-
-def artwork_path(out: Path) -> Path:
-    """The episode's square artwork beside an MP3, when the article had a usable lead image."""
-    return out.with_suffix(".cover.jpg")
 
 
 def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Script:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from narrate import pipeline
+from narrate import outputs
 from narrate.audio import transcript
 from narrate.errors import NarrateError
 from narrate.feed import podcast
@@ -121,7 +121,7 @@ def _entry(config: BatchConfig, item: Item) -> podcast.EpisodeEntry:
     def present(path: Path) -> str | None:
         return _url(config, path.relative_to(config.out).as_posix()) if path.is_file() else None
 
-    srt, json_transcript = pipeline.extra_transcripts(audio)
+    srt, json_transcript = outputs.extra_transcripts(audio)
     when = item.published or item.discovered_at
     return podcast.EpisodeEntry(
         guid=item.guid,
@@ -138,7 +138,7 @@ def _entry(config: BatchConfig, item: Item) -> podcast.EpisodeEntry:
         author=item.author,
         srt_url=present(srt),
         json_transcript_url=present(json_transcript),
-        image_url=present(pipeline.artwork_path(audio)),
+        image_url=present(outputs.artwork_path(audio)),
         chapter_marks=(
             transcript.read_chapters_json((config.out / item.chapters).read_text("utf-8"))
             if item.chapters

@@ -20,7 +20,7 @@ from narrate.article.segment import spoken_date
 from narrate.config import AI_DISCLOSURE
 from narrate.files import write_text_atomic
 from narrate.models import ChapterMark, Cue, Script
-from narrate.pipeline import artwork_path, sidecars
+from narrate.outputs import artwork_path, sidecars
 from narrate.web.sidecars import read_sidecars
 
 ASSETS = ("player.js", "player.css")

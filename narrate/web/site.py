@@ -17,7 +17,7 @@ from narrate.config import AI_DISCLOSURE
 from narrate.errors import InputError
 from narrate.feed.state import locked
 from narrate.files import write_text_atomic
-from narrate.pipeline import sidecars
+from narrate.outputs import sidecars
 from narrate.web.page import IndexEntry, PageInfo, render_index, write_pages
 from narrate.web.sidecars import read_sidecars
 
