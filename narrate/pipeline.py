@@ -3,38 +3,40 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from narrate import workers as pool
-from narrate.article import cover, extract, fetch, segment
-from narrate.audio import (
-    artwork,
-    bumper,
-    encode,
-    levels,
-    master,
-    synthesize,
-    tag,
-    transcript,
-    voices,
-)
-from narrate.audio.cache import ClipCache
-from narrate.audio.encode import Encoder
-from narrate.audio.executor import Executor, LocalExecutor
-from narrate.audio.job import model_for
+from narrate import replay
+from narrate.article import fetch
+from narrate.audio import voices
 from narrate.config import ExtractLimits, FetchLimits, Settings
 from narrate.errors import AudioError, InputError, NarrateError
 from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
 from narrate.models import ROLES, Cue, Episode, Layout, Page, Progress, Script
 from narrate.outputs import artwork_path, check_output, extra_transcripts, sidecars
-from narrate.speech import lexicon_file
+
+# Extraction (trafilatura) and synthesis (ONNX Runtime, Piper) are imported where they run, so
+# that an article replayed from the cache (narrate.replay) loads neither.
+if TYPE_CHECKING:
+    from narrate.audio import bumper
+    from narrate.audio.executor import Executor
 
 log = logging.getLogger(__name__)
+
+WORKER_MODULES = (
+    __name__,
+    "narrate.article.extract",
+    "narrate.article.segment",
+    "narrate.speech.lexicon_file",
+    "narrate.audio.engine",
+)
+"""What a run's workers use: the one forkserver they all fork from, started by the first pool
+of the run (extraction or synthesis), imports it once, so that no worker imports it again."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Sc
 
 def _page_script(_state: None, task: tuple[Page, Options, tuple[Path, ...] | None]) -> Script:
     """Extract, then segment with the lexicons for the article's language (None: no lexicon)."""
+    from narrate.article import extract, segment
+    from narrate.speech import lexicon_file
+
     page, opts, lexicons = task
     article = extract.extract(page)
     words = None if lexicons is None else lexicon_file.load_lexicon(article.lang, lexicons)
@@ -108,6 +113,8 @@ def _no_state(_arg: None) -> None:
 def _isolated_script(page: Page, opts: Options, lexicons: tuple[Path, ...] | None) -> Script:
     """Extract and segment in a worker process, bounded in time and memory."""
     # A page that hangs, crashes or exhausts the HTML parser fails alone, with its reason.
+    from narrate import workers as pool
+
     source = page.url or "the page"
     try:
         [outcome] = pool.run(
@@ -119,7 +126,7 @@ def _isolated_script(page: Page, opts: Options, lexicons: tuple[Path, ...] | Non
             timeout_s=opts.extract.timeout_s,
             retries=0,  # the same page would fail the same way again
             memory_bytes=opts.extract.memory_mb * 1024 * 1024 or None,
-            preload=[__name__],
+            preload=WORKER_MODULES,
         )
     except pool.PoolError as exc:
         raise NarrateError(f"cannot start the extraction worker: {exc}") from exc
@@ -173,6 +180,8 @@ def load_bumpers(opts: Options, profile: voices.Profile | None = None) -> Bumper
     fade_out = own.fade_out_ms if opts.bumper_fade_out_ms is None else opts.bumper_fade_out_ms
 
     def load(path: Path | None, kind: str) -> bumper.Bumper | None:
+        from narrate.audio import bumper
+
         return bumper.load_bumper(path, rate, fade_in, fade_out, kind=kind) if path else None
 
     return load(intro, "intro"), load(outro, "outro")
@@ -189,6 +198,9 @@ def narrate_script(
 
     `executor` runs the synthesis (one for a whole run); None starts workers for this script.
     """
+    from narrate.article import cover
+    from narrate.audio import artwork, tag, transcript
+
     check_output(out)
     profile = _profile(opts, script)
     bumpers = load_bumpers(opts, profile)
@@ -235,6 +247,10 @@ def speak(
     `dest` is a file (re-encoded in the rare case the loudness misses) or a stream.
     Returns where everything is, and the loudness (LUFS) the audio will decode at.
     """
+    from narrate.audio import bumper, encode, levels, master, synthesize
+    from narrate.audio.cache import ClipCache
+    from narrate.audio.job import model_for
+
     cache = ClipCache()
     gain = levels.gain_db(script, levels.levels(profile, cache, executor))
     rate = model_for(profile.delivery("narration")).sample_rate
@@ -244,7 +260,7 @@ def speak(
     )
     deliveries = {role: profile.delivery(role) for role in ROLES}
     assembler = master.Assembler(script, deliveries, intro=intro, outro=outro)
-    encoder = Encoder(rate, gain, dest, bitrate=opts.bitrate, spool=isinstance(dest, Path))
+    encoder = encode.Encoder(rate, gain, dest, bitrate=opts.bitrate, spool=isinstance(dest, Path))
     try:
         clips = synthesize.stream(
             script, profile, workers=opts.workers, progress=progress, cache=cache, executor=executor
@@ -279,7 +295,10 @@ def _run_executor(opts: Options, executor: Executor | None) -> Iterator[Executor
     if executor is not None:
         yield executor
         return
-    with LocalExecutor(opts.workers, preload=[__name__]) as own:
+    from narrate.audio import synthesize
+    from narrate.audio.executor import LocalExecutor
+
+    with LocalExecutor(opts.workers, preload=WORKER_MODULES) as own:
         own.start(synthesize.voices_of(voices.load_profile(opts.profile)))
         yield own
 
@@ -291,13 +310,31 @@ def narrate_article(
     progress: Progress | None = None,
     executor: Executor | None = None,
 ) -> Episode:
-    """The main job: a URL, file or `-` to a chaptered MP3."""
+    """The main job: a URL, file or `-` to a chaptered MP3.
+
+    An unchanged page, or a changed page with an unchanged article, is replayed from the cache:
+    then no worker is started.
+    """
     check_output(out)
-    # The workers start and load their voices while the page is fetched and extracted.
     load_bumpers(opts)  # a bad intro fails now; the language's voice is not known yet
-    with _run_executor(opts, executor) as running:
-        script = _logged(load_script(source, opts))
-        return narrate_script(script, out, opts, progress, running)
+    page = fetch.read_source(source, opts.limits)
+    with contextlib.ExitStack() as stack:
+        # Started for the first thing the cache cannot answer; the workers load their voices
+        # while the page is extracted.
+        running = functools.cache(lambda: stack.enter_context(_run_executor(opts, executor)))
+
+        def extracted() -> Script:
+            running()
+            return script_from_page(page, opts)
+
+        script = _logged(replay.script(page, opts, extracted))
+        return replay.episode(
+            script,
+            (out, *sidecars(out), *extra_transcripts(out), artwork_path(out)),
+            opts,
+            _profile(opts, script),
+            lambda: narrate_script(script, out, opts, progress, running()),
+        )
 
 
 def stream_article(
