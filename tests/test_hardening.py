@@ -246,7 +246,7 @@ def _worker_size_mb() -> int:
         init_arg=None,
         work=_work,
         processes=1,
-        preload=[pipeline.__name__],
+        preload=pipeline.WORKER_MODULES,
     )
     line = next(x for x in status.splitlines() if x.startswith("VmSize:"))
     return int(line.split()[1]) // 1024
