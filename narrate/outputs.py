@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from narrate.config import is_url
 from narrate.errors import InputError
+from narrate.files import slug
+from narrate.models import Script
 
 
 def check_output(out: Path) -> None:
@@ -40,3 +44,10 @@ def extra_transcripts(out: Path) -> tuple[Path, Path]:
 def artwork_path(out: Path) -> Path:
     """The episode's square artwork beside an MP3, when the article had a usable lead image."""
     return out.with_suffix(".cover.jpg")
+
+
+def default_output(script: Script, source: str) -> Path:
+    """SLUG.mp3 in the current folder: after the title, else the URL's last part, else article."""
+    url = script.url or (source if is_url(source) else "")
+    last = Path(urlsplit(url).path.rstrip("/")).stem
+    return Path(f"{slug(script.title) or slug(last) or 'article'}.mp3")

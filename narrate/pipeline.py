@@ -18,7 +18,7 @@ from narrate.config import ExtractLimits, FetchLimits, Settings
 from narrate.errors import AudioError, InputError, NarrateError
 from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
 from narrate.models import ROLES, Cue, Episode, Layout, Page, Progress, Script
-from narrate.outputs import artwork_path, check_output, extra_transcripts, sidecars
+from narrate.outputs import artwork_path, check_output, default_output, extra_transcripts, sidecars
 
 # Extraction (trafilatura) and synthesis (ONNX Runtime, Piper) are imported where they run, so
 # that an article replayed from the cache (narrate.replay) loads neither.
@@ -305,17 +305,18 @@ def _run_executor(opts: Options, executor: Executor | None) -> Iterator[Executor
 
 def narrate_article(
     source: str,
-    out: Path,
+    out: Path | None,
     opts: Options,
     progress: Progress | None = None,
     executor: Executor | None = None,
 ) -> Episode:
-    """The main job: a URL, file or `-` to a chaptered MP3.
+    """The main job: a URL, file or `-` to a chaptered MP3 (None: default_output's name).
 
     An unchanged page, or a changed page with an unchanged article, is replayed from the cache:
     then no worker is started.
     """
-    check_output(out)
+    if out is not None:
+        check_output(out)
     load_bumpers(opts)  # a bad intro fails now; the language's voice is not known yet
     page = fetch.read_source(source, opts.limits)
     with contextlib.ExitStack() as stack:
@@ -328,6 +329,9 @@ def narrate_article(
             return script_from_page(page, opts)
 
         script = _logged(replay.script(page, opts, extracted))
+        if out is None:
+            out = default_output(script, source)
+            check_output(out)
         return replay.episode(
             script,
             (out, *sidecars(out), *extra_transcripts(out), artwork_path(out)),

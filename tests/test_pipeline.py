@@ -12,7 +12,7 @@ from mutagen.mp3 import MP3
 
 from narrate import pipeline
 from narrate.audio.measure import measure_file
-from narrate.models import Episode
+from narrate.models import Episode, Script
 from tests.audio_helpers import parse_vtt, probe
 
 SECTIONS = ["Why It Matters", "What To Know", "What People Are Saying", "What Happens Next"]
@@ -86,3 +86,21 @@ def test_what_the_voice_receives_matches_the_golden_script(sample: Path) -> None
         golden.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert "\n".join(lines) + "\n" == golden.read_text(encoding="utf-8")
     assert "zeroth" not in golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "source", "name"),
+    [
+        ("Harbour Bridge Reopens!", None, "page.html", "harbour-bridge-reopens.mp3"),
+        ("Ça coûte 5 €", "https://example.com/a", "page.html", "ca-coute-5.mp3"),
+        ("مرحبا بالعالم", "https://example.com/news/river-levels.html", "-", "river-levels.mp3"),
+        ("مرحبا", None, "https://example.com/news/story-123/", "story-123.mp3"),
+        ("مرحبا", None, "page.html", "article.mp3"),
+        ("A very long headline " * 10, None, "-", ("a-very-long-headline-" * 3)[:60] + ".mp3"),
+    ],
+)
+def test_the_default_output_is_named_after_the_title_here(
+    title: str, url: str | None, source: str, name: str
+) -> None:
+    script = Script(title=title, chapters=(), url=url)
+    assert pipeline.default_output(script, source) == Path(name)

@@ -142,6 +142,20 @@ def test_an_unchanged_article_is_replayed_byte_for_byte(
 
 
 @pytest.mark.slow
+def test_without_o_the_mp3_is_named_after_the_title_here_and_its_path_printed(
+    cold: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    mp3, env = cold
+    run = narrate("article", str(SHORT), env=env, cwd=tmp_path)
+    name = "harbour-bridge-reopens-after-repairs.mp3"
+    assert run.stdout == f"{name}\n" and run.replayed
+    assert files(tmp_path / name) == files(mp3)
+    (tmp_path / name).write_bytes(b"an older narration")
+    assert narrate("article", str(SHORT), env=env, cwd=tmp_path).stdout == f"{name}\n"
+    assert files(tmp_path / name) == files(mp3)  # replaced, as -o replaces
+
+
+@pytest.mark.slow
 def test_changed_page_bytes_with_the_same_article_replay_after_extraction(
     cold: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:

@@ -22,9 +22,13 @@ from narrate.cli.progress import bar as progress_bar
 from narrate.models import ROLES
 
 
-def _output(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _output(text: str, required: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
-        "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help=text
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=required,
+        help=text,
     )
 
 
@@ -62,7 +66,9 @@ def script(ctx: click.Context, source: str, fmt: str, unknown_words: bool, **kw:
 @click.argument("source")
 @_output(
     "The MP3 to write; its transcripts, chapters and artwork go beside it. "
-    "- streams the MP3 to stdout as it is spoken."
+    "- streams the MP3 to stdout as it is spoken.  "
+    "[default: SLUG.mp3 here, after the title, its name printed]",
+    required=False,
 )
 @click.option("--voice", metavar="PROFILE", help="Voice profile name (in voices/) or TOML path.")
 @click.option("--bitrate", metavar="RATE", help="MP3 bitrate (CBR), 8k to 160k.  [default: 64k]")
@@ -74,7 +80,7 @@ def script(ctx: click.Context, source: str, fmt: str, unknown_words: bool, **kw:
 @global_flags
 @click.pass_context
 def article(
-    ctx: click.Context, source: str, output: Path, no_cover: bool, html: bool, **kw: Any
+    ctx: click.Context, source: str, output: Path | None, no_cover: bool, html: bool, **kw: Any
 ) -> None:
     """Narrate SOURCE (URL, HTML file or -) into a chaptered MP3."""
     started = time.monotonic()
@@ -97,6 +103,8 @@ def article(
             f"{episode.chapters_json.name} in {time.monotonic() - started:.1f} s",
             err=True,
         )
+    if output is None:
+        click.echo(episode.audio)
 
 
 def _stream(source: str, opts: pipeline.Options, quiet: bool, html: bool) -> None:
