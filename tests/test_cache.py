@@ -11,13 +11,10 @@ import pytest
 
 from narrate.audio import voices
 from narrate.audio.cache import (
-    MASTERED_KEEP,
     ClipCache,
-    Mastered,
     clip_key,
     decode_clip,
     encode_clip,
-    mastered_key,
 )
 from narrate.audio.synthesize import synthesize
 from narrate.models import Chapter, Clip, Delivery, Script, Segment, Sentence, Word
@@ -145,26 +142,23 @@ def test_a_profile_change_to_one_role_keeps_the_others(clip_cache: ClipCache) ->
     assert seen == [(1, 1)]
 
 
-def test_mastered_episodes_round_trip_and_stay_bounded(tmp_path: Path) -> None:
+def test_kept_entries_round_trip_and_stay_bounded(tmp_path: Path) -> None:
     store = ClipCache(tmp_path)
-    keys = [mastered_key(np.full(100, i, np.float32), 22050, "mp3 64k") for i in range(12)]
-    assert len(set(keys)) == 12
-    for i, key in enumerate(keys):
-        store.put_mastered(key, Mastered(bytes([i]) * 1000, -19.0 - i / 10))
-        os.utime(store.mastered / f"{key}.mp3x", (1000 + i, 1000 + i))
-    assert store.get_mastered(keys[0]) is None
-    hit = store.get_mastered(keys[-1])
-    assert hit is not None and hit.audio == bytes([11]) * 1000 and hit.loudness_lufs == -20.1
-    assert len(list(store.mastered.glob("*.mp3x"))) == MASTERED_KEEP
+    paths = [store.episodes / f"{i:02d}.episode" for i in range(12)]
+    for i, path in enumerate(paths):
+        store.keep(path, {"n": i}, bytes([i]) * 1000, 8)
+        os.utime(path, (1000 + i, 1000 + i))
+    assert store.load(paths[0], lambda h, b: (h, b)) is None
+    assert store.load(paths[-1], lambda h, b: (h["n"], b)) == (11, bytes([11]) * 1000)
+    assert len(list(store.episodes.glob("*.episode"))) == 8
 
 
-def test_a_torn_mastered_entry_is_a_miss(tmp_path: Path) -> None:
+def test_a_torn_kept_entry_is_a_miss_and_is_removed(tmp_path: Path) -> None:
     store = ClipCache(tmp_path)
-    key = mastered_key(np.zeros(10, np.float32), 22050, "mp3 64k")
-    store.put_mastered(key, Mastered(b"x" * 5000, -19.0))
-    path = store.mastered / f"{key}.mp3x"
+    path = store.episodes / "torn.episode"
+    store.keep(path, {}, b"x" * 5000, 8)
     path.write_bytes(path.read_bytes()[:-10])
-    assert store.get_mastered(key) is None
+    assert store.load(path, lambda h, b: b) is None
     assert not path.exists()
 
 

@@ -9,7 +9,6 @@ import logging
 import os
 import struct
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,7 +17,7 @@ from narrate.files import write_bytes_atomic
 from narrate.models import Clip, Delivery, Word
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +35,6 @@ _AUDIO_FIELDS = (
     "gain_db",
 )
 """Delivery settings that change a clip's audio; pauses are added later, at mastering."""
-MASTERED_KEEP = 8
-"""Encoded episodes kept: enough for re-runs of recent articles, bounded in size."""
-
 T = TypeVar("T")
 
 
@@ -115,37 +111,18 @@ def decode_clip(data: bytes) -> Clip:
     return Clip(samples=samples, sample_rate=rate, words=words)
 
 
-def mastered_key(samples: np.ndarray, sample_rate: int, settings: str) -> str:
-    """The key of an encoded episode: its exact signal and the encoder settings."""
-    import numpy as np
-
-    digest = hashlib.sha256(f"{FORMAT}|{sample_rate}|{settings}|".encode())
-    digest.update(np.ascontiguousarray(samples, dtype="<f4").tobytes())
-    return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class Mastered:
-    """An encoded, untagged episode kept for re-narration of an unchanged article."""
-
-    audio: bytes = field(repr=False)
-    loudness_lufs: float
-
-
 class ClipCache:
     """Clips on disk under root/clips, one file per key, written atomically.
 
     root/models holds files derived from voice models (made by narrate.audio.align), root/bumpers
-    decoded intros and outros (narrate.audio.bumper), root/mastered encoded episodes, and
-    root/scripts and root/episodes what narrate.replay keeps; they count towards info()'s bytes
-    and go with clear().
+    decoded intros and outros (narrate.audio.bumper), and root/scripts and root/episodes what
+    narrate.replay keeps; they count towards info()'s bytes and go with clear().
     """
 
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root is not None else folders.cache_dir()
         self.clips = self.root / "clips"
         self.models = self.root / "models"
-        self.mastered = self.root / "mastered"
         self.bumpers = self.root / "bumpers"
         self.scripts = self.root / "scripts"
         self.episodes = self.root / "episodes"
@@ -194,22 +171,6 @@ class ClipCache:
     def put_bumper(self, key: str, clip: Clip) -> None:
         """Keep a decoded intro or outro; a failure to write only costs a later decode."""
         self._write(self.bumpers / f"{key}.clip", clip)
-
-    def get_mastered(self, key: str) -> Mastered | None:
-        """The encoded episode of `key`, or None on a miss or a corrupt entry."""
-        return self.load(
-            self.mastered / f"{key}.mp3x",
-            lambda header, audio: Mastered(audio, float(header["loudness_lufs"])),
-        )
-
-    def put_mastered(self, key: str, mastered: Mastered) -> None:
-        """Keep an encoded episode, dropping the oldest beyond MASTERED_KEEP."""
-        self.keep(
-            self.mastered / f"{key}.mp3x",
-            {"loudness_lufs": mastered.loudness_lufs},
-            mastered.audio,
-            MASTERED_KEEP,
-        )
 
     def load(self, path: Path, read: Callable[[dict[str, Any], bytes], T]) -> T | None:
         """read(header, payload) of the entry at path, or None on a miss; a bad entry is removed.
@@ -266,4 +227,5 @@ class ClipCache:
         return len(list(self.scripts.glob("*.script"))), len(list(self.episodes.glob("*.episode")))
 
     def _derived(self) -> tuple[Path, ...]:
-        return (self.models, self.bumpers, self.mastered, self.scripts, self.episodes)
+        # mastered/: whole-signal encodings kept by narrate before it encoded as it spoke.
+        return (self.models, self.bumpers, self.root / "mastered", self.scripts, self.episodes)
