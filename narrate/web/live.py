@@ -148,8 +148,11 @@ class Live:
         self._own = executor is None
         if executor is None:
             workers = opts.workers or os.cpu_count() or 1
-            executor = SharedExecutor(LocalExecutor(workers), depth=workers)
-            # The workers start and load the voices now: the first listener finds them warm.
+            # The forkserver imports the pipeline, so the extraction workers forked for each
+            # article start with trafilatura loaded; the synthesis workers start and load the
+            # voices now, so the first listener finds them warm.
+            local = LocalExecutor(workers, preload=[pipeline.__name__])
+            executor = SharedExecutor(local, depth=workers)
             executor.start(synthesize.voices_of(voices.load_profile(opts.profile)))
         self._shared = executor
         self._places = threading.BoundedSemaphore(limits.max_live)
