@@ -37,7 +37,6 @@ test: lint browser
 bench: install
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_synthesis.py
-	$(BIN)/python scripts/bench_live.py
 
 eval: install
 	$(BIN)/python scripts/eval_narration.py
