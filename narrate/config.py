@@ -135,6 +135,10 @@ class Settings:
     """Seconds before the first retry; doubles with each attempt."""
     retry_max: float = 86400.0
     """Longest retry delay in seconds."""
+    max_live: int = 2
+    """Live narrations `narrate serve` runs at once."""
+    allow_host: tuple[str, ...] = ()
+    """The only hosts (and their subdomains) `narrate serve` narrates live; empty: any."""
     channel: Channel = field(default_factory=Channel)
 
     @property
@@ -211,6 +215,16 @@ def _texts(value: Any) -> tuple[str, ...]:
 
 def _paths(value: Any) -> tuple[Path, ...]:
     return tuple(Path(v) for v in _texts(value))
+
+
+_HOST = re.compile(r"^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^[0-9a-f:.]+$")
+
+
+def _hosts(value: Any) -> tuple[str, ...]:
+    names = tuple(v.lower().strip(".") for v in _texts(value))
+    if not all(_HOST.match(name) for name in names):
+        raise ValueError("host names, such as example.com (no scheme, port or path)")
+    return names
 
 
 def _path(value: Any) -> Path:
@@ -302,6 +316,8 @@ SCHEMA: dict[str, Key] = {
     "max_attempts": Key(_number("attempts", whole=True, least=1)),
     "retry_base": Key(_number("seconds")),
     "retry_max": Key(_number("seconds")),
+    "max_live": Key(_number("narrations", whole=True, least=1)),
+    "allow_host": Key(_hosts),
     **{k: Key(_text, channel=True) for k in ("title", "description", "link", "author")},
     **{k: Key(_text, channel=True) for k in ("owner_name", "owner_email", "image")},
     "category": Key(_category, channel=True),

@@ -22,6 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench_live import live_rows
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "zelensky-gauntlet.html"
 NARRATE = [sys.executable, "-m", "narrate"]
@@ -407,6 +409,9 @@ def main() -> None:
     parser.add_argument("--long", type=int, nargs="*", default=[3, 15, 60], metavar="MIN")
     parser.add_argument("--corpus", type=int, default=10, help="corpus articles for loudness")
     parser.add_argument("--feed", type=int, default=10, help="items of the feed run")
+    parser.add_argument(
+        "--no-live", dest="live", action="store_false", help="skip `narrate serve`'s /listen"
+    )
     parser.add_argument("--naive", nargs=2, metavar=("TEXT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.naive:
@@ -421,6 +426,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         rows += startup_rows(tmp, args.rounds)
+        if args.live:
+            rows += live_rows(tmp, args.rounds)
         if args.long:
             rows += long_rows(tmp, args.long)
         if args.feed:

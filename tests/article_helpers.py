@@ -30,3 +30,15 @@ def spoken_text(script: Script) -> str:
 
 def paragraphs(texts: list[str]) -> list[str]:
     return [f"<p>{html.escape(t)}</p>" for t in texts]
+
+
+_PLACES = ("harbour", "market", "station", "library", "stadium", "bridge", "museum", "school")
+
+
+def unique_sentences(count: int, topic: str) -> list[str]:
+    """News-like sentences that no other test speaks, so no cached clip can stand in for them."""
+    return [
+        f"The {topic} committee said the {_PLACES[n % len(_PLACES)]} in ward {n + 1} "
+        f"would need {n + 3} more inspectors before winter."
+        for n in range(count)
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,12 @@ def speak(text: str) -> Clip:
     chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(normalize_audio=False)))
     samples = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
     return Clip(samples=samples, sample_rate=chunks[0].sample_rate)
+
+
+def decode_errors(mp3: Path) -> str:
+    """What ffmpeg complains of while decoding mp3 from start to end ("" when nothing)."""
+    args = [ffmpeg.binary(), "-v", "error", "-i", str(mp3), "-f", "null", "-"]
+    return subprocess.run(args, capture_output=True, text=True, check=False).stderr
 
 
 def tone(ms: int, rate: int = RATE, freq: float = 440.0, level: float = 0.3) -> Clip:

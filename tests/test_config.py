@@ -226,6 +226,14 @@ BAD_VALUES = [
     ({}, "voice = 3", [], "{path}: voice must be a text, not 3"),
     ({}, "lexicon = 3", [], "{path}: lexicon must be a list of paths or URLs, not 3"),
     ({}, 'bitrate = "320k"', [], "{path}: bitrate must be an MP3 bitrate: {rates}, not '320k'"),
+    ({}, "max_live = 0", [], "{path}: max_live must be at least 1, not 0"),
+    (
+        {},
+        'allow_host = ["example.com:8080"]',
+        [],
+        "{path}: allow_host must be host names, such as example.com (no scheme, port or path), "
+        "not ['example.com:8080']",
+    ),
     ({}, "colour = 1", [], "{path}: unknown setting(s) colour"),
     ({}, "intro = 3", [], "{path}: intro must be a path, not 3"),
     ({}, "bumper_fade_out_ms = -1", [], "{path}: bumper_fade_out_ms must be at least 0, not -1"),
@@ -260,3 +268,14 @@ def test_feed_flags_go_through_the_same_checks(tmp_path: Path) -> None:
     run = narrate("feed", "f.xml", "-o", str(tmp_path / "pod"), "--limit", "0")
     assert run.returncode == 2 and run.stderr == b"Error: --limit must be at least 1, not 0\n"
     assert not (tmp_path / "pod").exists()
+
+
+def test_allowed_hosts_are_names_as_urls_give_them(tmp_path: Path) -> None:
+    path = tmp_path / "narrate.toml"
+    path.write_text('allow_host = ["News.Example.COM.", "2001:db8::1"]\nmax_live = 3\n')
+    settings = config.load(path, env={})
+    assert settings.allow_host == ("news.example.com", "2001:db8::1")
+    assert settings.max_live == 3
+    assert config.load(None, env={}, flags={"allow_host": ("a.example",)}).allow_host == (
+        "a.example",
+    )

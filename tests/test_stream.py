@@ -18,7 +18,7 @@ from narrate.audio.encode import Encoder, ListenerGone
 from narrate.audio.measure import decode, measure_file
 from narrate.audio.synthesize import synthesize
 from narrate.models import Chapter, Script, Segment, Sentence
-from tests.audio_helpers import RATE
+from tests.audio_helpers import RATE, decode_errors
 from tests.cli_run import SHORT, narrate
 
 
@@ -30,13 +30,6 @@ def short_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _decode_errors(mp3: Path) -> str:
-    from narrate.audio import ffmpeg
-
-    args = [ffmpeg.binary(), "-v", "error", "-i", str(mp3), "-f", "null", "-"]
-    return subprocess.run(args, capture_output=True, text=True, check=False).stderr
-
-
 def test_a_streamed_narration_decodes_cleanly_and_lasts_as_long_as_the_file(
     short_file: Path, tmp_path: Path
 ) -> None:
@@ -45,7 +38,7 @@ def test_a_streamed_narration_decodes_cleanly_and_lasts_as_long_as_the_file(
     streamed = tmp_path / "streamed.mp3"
     streamed.write_bytes(done.stdout)
     assert done.stdout[:3] != b"ID3"  # frames from the first byte: no tag to wait for
-    assert _decode_errors(streamed) == ""
+    assert decode_errors(streamed) == ""
     length_ms = len(decode(streamed)) * 1000 / RATE
     assert length_ms == pytest.approx(len(decode(short_file)) * 1000 / RATE, abs=50)
     assert measure_file(streamed).integrated_lufs == pytest.approx(encode.TARGET_LUFS_MONO, abs=1.5)

@@ -22,6 +22,7 @@ from html import escape
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import webvtt
@@ -30,7 +31,10 @@ from lxml import etree
 
 from narrate.audio import ffmpeg
 from narrate.cli.feed import feed as feed_command
+from narrate.config import FetchLimits
 from narrate.models import ChapterMark
+from narrate.pipeline import Options
+from narrate.web.live import Live, LiveLimits
 from narrate.web.page import PageInfo, write_pages
 from narrate.web.serve import make_server
 from narrate.web.sidecars import read_sidecars
@@ -518,3 +522,53 @@ def test_works_from_file_urls(browser: WebDriver, published: Published) -> None:
     # Chromium refuses the <track> from file:// (each file is its own origin); nothing else fails.
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert all(".vtt" in e for e in errors), errors
+
+
+LIVE_SENTENCES = [
+    f"The river festival in lane {n} drew {n + 20} boat crews despite the rain." for n in range(12)
+]
+
+
+@pytest.fixture(scope="module")
+def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`narrate serve` with live narration, and an article on another local server: (base, URL)."""
+    source = tmp_path_factory.mktemp("live-site")
+    body = "".join(f"<p>{' '.join(LIVE_SENTENCES[i : i + 3])}</p>" for i in range(0, 12, 3))
+    (source / "festival.html").write_text(_article("River Festival Draws Crowds", body))
+    news, news_url = _serve(source)
+    live = Live(Options(limits=FetchLimits(allow_private=True), workers=2), LiveLimits())
+    server = make_server(tmp_path_factory.mktemp("live-out"), 0, live=live)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", news_url + "festival.html"
+    for running in (news, server):
+        running.shutdown()
+        running.server_close()
+
+
+_SHOWN = (
+    "return Array.from(document.querySelectorAll('[data-transcript] .s'))"
+    ".filter((s) => s.offsetParent !== null).map((s) => s.textContent.replace(/\\s+/g, ' '))"
+)
+
+
+def test_the_live_page_plays_as_it_is_synthesised_and_its_transcript_grows(
+    browser: WebDriver, live_site: tuple[str, str]
+) -> None:
+    base, url = live_site
+    browser.get(base + "read?url=" + quote(url, safe=""))
+    _wait(browser, "return document.querySelector('audio').currentTime > 0.5", timeout=60)
+    early = browser.execute_script(_SHOWN)
+    assert early and early[0].startswith("This article is read by an")
+    _wait(browser, _SHOWN + ".some((t) => t.includes('lane one drew'))", timeout=60)
+    later = browser.execute_script(_SHOWN)
+    assert len(later) > len(early)  # sentences appear as they are spoken
+    heard = browser.execute_script(
+        "const a = document.querySelector('audio');"
+        "return {ready: a.readyState, paused: a.paused, t: a.currentTime,"
+        " now: document.querySelector('.s.now') && document.querySelector('.s.now').textContent,"
+        " title: document.querySelector('h1').textContent, head: document.title}"
+    )
+    assert heard["ready"] >= 2 and not heard["paused"] and heard["t"] > 3
+    assert heard["now"] and " ".join(heard["now"].split()) == later[-1]
+    assert heard["title"] == heard["head"] == "River Festival Draws Crowds"
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

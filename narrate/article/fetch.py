@@ -153,9 +153,8 @@ def _resolve(host: str, port: int, limits: FetchLimits, deadline: float) -> str:
     return addrs[0]
 
 
-def _pool(url: str, limits: FetchLimits, deadline: float) -> tuple[urllib3.HTTPConnectionPool, str]:
-    import urllib3
-
+def _target(url: str) -> tuple[str, int]:
+    """The (host, port) an http(s) URL points at; FetchError `bad URL` for any other."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"only http and https URLs can be fetched: {url}", "bad URL")
@@ -163,9 +162,27 @@ def _pool(url: str, limits: FetchLimits, deadline: float) -> tuple[urllib3.HTTPC
     if not host:
         raise FetchError(f"no host in URL: {url}", "bad URL")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return host, parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise FetchError(f"bad port in URL: {url}", "bad URL") from exc
+
+
+def check_destination(url: str, limits: FetchLimits) -> str:
+    """The URL's host, once it is known fetch() would connect to it (redirects aside).
+
+    FetchError `bad URL`, `blocked destination` or `DNS failure` otherwise: a server can refuse
+    a request before committing any work to it.
+    """
+    host, port = _target(url)
+    _resolve(host, port, limits, time.monotonic() + limits.timeout_s)
+    return host
+
+
+def _pool(url: str, limits: FetchLimits, deadline: float) -> tuple[urllib3.HTTPConnectionPool, str]:
+    import urllib3
+
+    parts = urlsplit(url)
+    host, port = _target(url)
     addr = _resolve(host, port, limits, deadline)
     remaining = max(0.1, deadline - time.monotonic())
     timeout = urllib3.Timeout(connect=remaining, read=remaining)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import onnxruntime
@@ -15,6 +16,8 @@ from narrate.audio.split import speakable, split_long
 from narrate.audio.voices import VoiceModel
 from narrate.errors import AudioError, SynthesisError, VoiceError
 from narrate.models import Clip, Word
+
+log = logging.getLogger(__name__)
 
 
 def _session_options(threads: int) -> onnxruntime.SessionOptions:
@@ -86,6 +89,7 @@ class Engine:
             samples = samples * np.float32(10 ** (d.gain_db / 20))
         samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
         clip = Clip(samples=samples, sample_rate=rate, words=tuple(words))
+        log.debug("synthesised %.2f s: %s", len(samples) / rate, job.text)
         if not job.parts:
             return clip
         return inline.voice_parts(

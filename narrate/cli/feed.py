@@ -65,14 +65,47 @@ def feed(ctx: click.Context, **kw: Any) -> None:
 @click.command("serve")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--port", type=click.IntRange(0, 65535), default=web.DEFAULT_PORT, show_default=True)
+@click.option(
+    "--host",
+    default=web.HOST,
+    show_default=True,
+    help="The address to listen on (a warning when other machines can reach it).",
+)
+@click.option("--no-live", is_flag=True, help="Only the folder: no /listen, /read or workers.")
+@click.option("--max-live", type=int, help="Live narrations at once; more get 503.  [default: 2]")
+@click.option(
+    "--allow-host",
+    multiple=True,
+    metavar="HOST",
+    help="Narrate only articles on HOST and its subdomains; repeatable.  [default: any]",
+)
+@click.option("--workers", type=int, help="Synthesis processes [one per core].")
+@click.option("--voice", metavar="PROFILE", help="Voice profile name or TOML path.")
+@source_options
 @global_flags
-def serve(folder: Path, port: int) -> None:
-    """Serve FOLDER (a `narrate feed` output) on 127.0.0.1 with byte ranges."""
+@click.pass_context
+def serve(ctx: click.Context, folder: Path, port: int, host: str, no_live: bool, **kw: Any) -> None:
+    """Serve FOLDER on 127.0.0.1 with byte ranges, and narrate articles live at /listen?url=URL."""
+    settings = source_settings(state(ctx), **kw)
+    live = None
+    if not no_live:
+        from narrate import pipeline
+        from narrate.web.live import LiveLimits
 
-    def ready(url: str) -> None:
-        click.echo(f"Serving {folder} at {url} (Ctrl-C stops)", err=True)
+        live = (pipeline.Options.from_settings(settings), LiveLimits.from_settings(settings))
+    if not web.loopback(host):
+        click.echo(
+            f"Warning: serving on {host}: other machines can reach this server"
+            + ("" if no_live else ", and have it narrate (see --allow-host)"),
+            err=True,
+        )
 
-    web.serve(folder, port, ready)
+    def ready(base: str) -> None:
+        click.echo(f"Serving {folder} at {base}feed.xml (Ctrl-C stops)", err=True)
+        if live is not None:
+            click.echo(f"Live: {base}read?url=URL (page), {base}listen?url=URL (MP3)", err=True)
+
+    web.serve(folder, port, ready, host=host, live=live)
 
 
 def render_summary(summary: batch.RunSummary) -> str:

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from typing import Literal
 from urllib.parse import quote, urlsplit
 
 from narrate.article.segment import spoken_date
 from narrate.config import AI_DISCLOSURE
 from narrate.files import write_text_atomic
-from narrate.models import ChapterMark, Cue, Script
+from narrate.models import ChapterMark, Cue, Role, Script
 from narrate.outputs import artwork_path, sidecars
 from narrate.web.sidecars import read_sidecars
 
@@ -51,13 +52,14 @@ def fill(template: str, **values: object) -> Safe:
     )
 
 
-def _template(name: str) -> str:
+def template(name: str) -> str:
+    """A template of narrate/web/templates."""
     return (importlib.resources.files("narrate.web") / "templates" / name).read_text("utf-8")
 
 
-def _head(title: str, css: str) -> Safe:
+def head(title: str, css: str, csp: str = CSP) -> Safe:
     """The <head> lines every page shares (head.html): charset, viewport, CSP, title, style."""
-    return fill(_template("head.html").rstrip("\n"), csp=CSP, title=title, css=css)
+    return fill(template("head.html").rstrip("\n"), csp=csp, title=title, css=css)
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,17 @@ def _http(url: str | None) -> str | None:
     return url if url and urlsplit(url).scheme in ("http", "https") else None
 
 
-def _sentence(cue: Cue) -> Safe:
+def original_link(url: str | None) -> Safe:
+    """The link to the article on its site, when it has an http(s) address."""
+    url = _http(url)
+    if not url:
+        return Safe("")
+    return Safe(
+        f'<a href="{html.escape(url)}" rel="noopener noreferrer">Read the original article</a>'
+    )
+
+
+def sentence_html(cue: Cue) -> Safe:
     """One cue as a sentence span; each timed word a span a click can seek to."""
     if not cue.words:
         body = html.escape(cue.text)
@@ -158,27 +170,32 @@ def _sentence(cue: Cue) -> Safe:
     )
 
 
+def block_of(previous: Role | None, role: Role) -> Literal["h3", "p", ""]:
+    """Where a sentence goes after one of `previous`: a heading, a new paragraph, or "" (on)."""
+    if role in ("title", "heading"):
+        return "h3"
+    if previous in (None, "title", "heading") or (previous == "disclaimer" != role):
+        return "p"  # the disclaimer is its own paragraph
+    return ""
+
+
 def transcript_html(cues: Sequence[Cue]) -> Safe:
     """The transcript: titles and headings as headings, other sentences in flowing paragraphs."""
     out: list[str] = []
     run: list[str] = []
-
-    def close() -> None:
-        if run:
+    previous: Role | None = None
+    for cue in cues:
+        block = block_of(previous, cue.role)
+        if block and run:
             out.append("<p>" + " ".join(run) + "</p>")
             run.clear()
-
-    previous = None
-    for cue in cues:
-        if cue.role in ("title", "heading"):
-            close()
-            out.append(f"<h3>{_sentence(cue)}</h3>")
+        if block == "h3":
+            out.append(f"<h3>{sentence_html(cue)}</h3>")
         else:
-            if previous == "disclaimer" and cue.role != "disclaimer":
-                close()  # the disclaimer is its own paragraph
-            run.append(_sentence(cue))
+            run.append(sentence_html(cue))
         previous = cue.role
-    close()
+    if run:
+        out.append("<p>" + " ".join(run) + "</p>")
     return Safe("\n".join(out))
 
 
@@ -197,7 +214,8 @@ def chapters_html(chapters: Sequence[ChapterMark]) -> Safe:
     return Safe("<ol>" + "".join(items) + "</ol>")
 
 
-def _speeds() -> Safe:
+def speeds_html() -> Safe:
+    """The options of the speed menu, 1× chosen."""
     return Safe(
         "".join(
             f'<option value="{s:g}"{" selected" if s == 1.0 else ""}>{s:g}×</option>'
@@ -225,18 +243,14 @@ def _common(info: PageInfo, cues: Sequence[Cue], assets: str) -> dict[str, objec
         "site": site,
         "meta": Safe(" · ".join(meta)),
         "byline": info.byline or "",
-        "head": _head(info.title, assets + "player.css"),
+        "head": head(info.title, assets + "player.css"),
         "js": assets + "player.js",
         "audio": quote(info.audio.name),
         "vtt": quote(info.transcript.name),
         "disclosure": AI_DISCLOSURE,
-        "speeds": _speeds(),
+        "speeds": speeds_html(),
         "transcript": transcript_html(cues),
-        "original": Safe(
-            f'<a href="{html.escape(url)}" rel="noopener noreferrer">Read the original article</a>'
-            if url
-            else ""
-        ),
+        "original": original_link(url),
         "art": Safe(
             f'<img class="art" src="{quote(info.artwork.name)}" alt="" width="112" height="112">'
             if info.artwork.is_file()
@@ -256,7 +270,7 @@ def render_episode(
         f'height="{EMBED_HEIGHT}" style="border:0" loading="lazy"></iframe>'
     )
     return fill(
-        _template("episode.html"),
+        template("episode.html"),
         **_common(info, cues, assets),
         chapters=chapters_html(chapters),
         embed=embed,
@@ -267,7 +281,7 @@ def render_episode(
 def render_embed(info: PageInfo, cues: Sequence[Cue], assets: str = "") -> str:
     """The compact player for an iframe: title, disclosure, audio, a transcript toggle."""
     return fill(
-        _template("embed.html"),
+        template("embed.html"),
         **_common(info, cues, assets),
         page=quote(info.page.name),
         height=EMBED_HEIGHT,
@@ -353,11 +367,11 @@ def render_index(
         for label, href in subscribe_links(feed_url)
     )
     return fill(
-        _template("index.html"),
+        template("index.html"),
         lang=lang,
         title=title,
         description=description,
-        head=_head(title, "player.css"),
+        head=head(title, "player.css"),
         disclosure=AI_DISCLOSURE,
         episodes=Safe(items or "<li>No episodes yet.</li>"),
         subscribe=Safe(links),

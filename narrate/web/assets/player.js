@@ -14,6 +14,7 @@
     return { el, b: +el.dataset.b, e: +el.dataset.e, words, times: words.map((w) => +w.dataset.t) };
   });
   const starts = sentences.map((s) => s.b);
+  const live = audio.dataset.cues; // narrate serve's /read: the transcript comes as it is spoken
   const chapterLinks = $$("[data-c]");
   const chapterStarts = chapterLinks.map((a) => +a.dataset.c);
 
@@ -76,9 +77,11 @@
   let sentence = -1;
   let word = null;
   let chapter = -1;
+  let shown = 0;
   const update = (force) => {
     const t = audio.currentTime * 1000;
     const i = last(starts, t);
+    for (; shown <= i; shown++) for (const el of sentences[shown].hide || []) el.hidden = false;
     if (i !== sentence || force) {
       if (sentence >= 0) sentences[sentence].el.classList.remove("now");
       sentence = i;
@@ -196,7 +199,7 @@
   const key = "narrate:pos:" + new URL(audio.getAttribute("src"), location.href).pathname;
   let savedAt = 0;
   const remember = (now) => {
-    if (!now && Date.now() - savedAt < 5000) return;
+    if (live || (!now && Date.now() - savedAt < 5000)) return; // a live stream starts over
     savedAt = Date.now();
     store.set(key, audio.ended ? null : audio.currentTime.toFixed(1));
   };
@@ -207,7 +210,7 @@
     return m ? +m[1] : null;
   };
   const start = () => {
-    const t = fromHash() ?? +(store.get(key) || 0);
+    const t = live ? 0 : fromHash() ?? +(store.get(key) || 0);
     if (t) seek(t);
   };
   if (audio.readyState >= 1) start();
@@ -279,6 +282,61 @@
         else if (document.execCommand("copy")) done();
       });
   }
+  // Live: poll for the sentences synthesised since the last answer (each answer stands alone,
+  // so a lost one only delays the next); each sentence is shown once it is being spoken.
+  const status = $("[data-status]");
+  const say = (text) => {
+    if (status) status.textContent = text;
+    if (status) status.hidden = !text;
+  };
+  const panel = $("[data-transcript]");
+  let para = null;
+  const add = (cue) => {
+    const made = document.createElement("template");
+    made.innerHTML = cue.html; // escaped by the server, as on any episode page
+    const el = made.content.firstElementChild;
+    const hide = [el];
+    if (cue.block === "h3") {
+      const h = document.createElement("h3");
+      h.append(el);
+      panel.append(h);
+      hide.push(h);
+      para = null;
+    } else {
+      if (cue.block === "p" || !para) {
+        para = document.createElement("p");
+        panel.append(para);
+        hide.push(para);
+      } else para.append(" ");
+      para.append(el);
+    }
+    for (const h of hide) h.hidden = true;
+    const words = Array.from(el.querySelectorAll("[data-t]"));
+    const times = words.map((w) => +w.dataset.t);
+    sentences.push({ el, b: +el.dataset.b, e: +el.dataset.e, words, times, hide });
+    starts.push(+el.dataset.b);
+    const title = $("[data-title]");
+    if (el.classList.contains("r-title") && title) document.title = title.textContent = el.textContent;
+  };
+  let from = 0;
+  const poll = () =>
+    fetch(`${live}&from=${from}`, { cache: "no-store" })
+      .then((r) => (r.status === 404 ? null : r.json()))
+      .then((news) => {
+        if (!news) return say("This narration is over: reload the page to hear it again.");
+        news.cues.forEach(add);
+        from = news.next;
+        if (news.error) say(news.error);
+        else if (from) say("");
+        if (!news.done) setTimeout(poll, 1000);
+        update();
+      })
+      .catch(() => setTimeout(poll, 3000));
+  if (live) {
+    poll();
+    audio.addEventListener("error", () => say("The narration could not be played; try again shortly."));
+  }
+
   showState();
   update();
 })();
