@@ -140,8 +140,9 @@ def test_the_shipped_levels_match_a_fresh_measurement(clip_cache: ClipCache) -> 
     fresh = levels.measure(profile, clip_cache)
     shipped = levels.shipped()
     assert fresh.keys() <= shipped.keys(), "run scripts/calibrate.py"
+    # Within the miss that makes a file be encoded again; Piper's noise alone moves ±0.3 LU.
     for key, level in fresh.items():
-        assert level.lufs == pytest.approx(shipped[key].lufs, abs=0.5)
+        assert level.lufs == pytest.approx(shipped[key].lufs, abs=encode.TOLERANCE_LU)
         assert level.limiter_loss == pytest.approx(shipped[key].limiter_loss, abs=0.5)
 
 
