@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from narrate import web
 from narrate.cli.flags import (
     bumper_options,
     global_flags,
@@ -16,7 +17,6 @@ from narrate.cli.flags import (
 )
 from narrate.cli.progress import bar as progress_bar
 from narrate.cli.progress import cut
-from narrate.web import serve as web
 
 if TYPE_CHECKING:
     from narrate.feed import batch
@@ -86,6 +86,9 @@ def feed(ctx: click.Context, **kw: Any) -> None:
 @click.pass_context
 def serve(ctx: click.Context, folder: Path, port: int, host: str, no_live: bool, **kw: Any) -> None:
     """Serve FOLDER on 127.0.0.1 with byte ranges, and narrate articles live at /listen?url=URL."""
+    from narrate.web.serve import loopback
+    from narrate.web.serve import serve as serve_folder
+
     settings = source_settings(state(ctx), **kw)
     live = None
     if not no_live:
@@ -93,7 +96,7 @@ def serve(ctx: click.Context, folder: Path, port: int, host: str, no_live: bool,
         from narrate.web.live import LiveLimits
 
         live = (pipeline.Options.from_settings(settings), LiveLimits.from_settings(settings))
-    if not web.loopback(host):
+    if not loopback(host):
         click.echo(
             f"Warning: serving on {host}: other machines can reach this server"
             + ("" if no_live else ", and have it narrate (see --allow-host)"),
@@ -105,7 +108,7 @@ def serve(ctx: click.Context, folder: Path, port: int, host: str, no_live: bool,
         if live is not None:
             click.echo(f"Live: {base}read?url=URL (page), {base}listen?url=URL (MP3)", err=True)
 
-    web.serve(folder, port, ready, host=host, live=live)
+    serve_folder(folder, port, ready, host=host, live=live)
 
 
 def render_summary(summary: batch.RunSummary) -> str:

@@ -27,13 +27,12 @@ from urllib.parse import parse_qs, urlsplit
 from narrate import pipeline
 from narrate.audio.encode import ListenerGone
 from narrate.errors import InputError, NarrateError
+from narrate.web import DEFAULT_PORT, HOST
 from narrate.web import live as narrations
 from narrate.web.live import Live, LiveLimits, Refused
 
 log = logging.getLogger(__name__)
 
-HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
 STALL_S = 300
 """A listener that reads nothing for this long is let go (and its narration with it)."""
 
