@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from narrate.audio import inline
 from narrate.audio.align import aligned_model
-from narrate.audio.cache import ClipCache, clip_key
+from narrate.audio.cache import ClipCache
 from narrate.audio.executor import TASK_TIMEOUT_S, Executor, LocalExecutor, Voices
 from narrate.audio.job import Job, model_for
 from narrate.audio.split import speakable
@@ -188,10 +188,9 @@ class _Planner:
         self, delivery: Delivery, text: str, parts: tuple[tuple[Delivery, str], ...] = ()
     ) -> str:
         """The key of a clip, found in the cache or queued as a job."""
-        model, onnx, aligned = self.voice(delivery)
-        key = clip_key(f"{model.fingerprint}:{int(aligned)}", delivery, text, parts)
+        job = Job(*self.voice(delivery), delivery, text, parts)
+        key = job.key
         if key not in self.cached and key not in self.jobs:
-            job = Job(model, onnx, aligned, delivery, text, parts)
             if self.cache.has(key):
                 self.cached[key] = job  # read when its turn comes: a long episode is not held
             else:
