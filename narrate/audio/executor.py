@@ -1,7 +1,8 @@
 """Where sentences are synthesised: the one seam between narrate and the engine that runs Piper.
 
-`LocalExecutor` is the default: this machine's worker processes, one pool for a whole run.
-Everything above this module sees only `Executor`: submit a Job, get a future of its Clip.
+`LocalExecutor` is the default: this machine's worker processes, one pool for a whole run;
+`executor_for` gives a Dask cluster's instead (narrate.audio.dask_executor). Everything above
+this module sees only `Executor`: submit a Job, get a future of its Clip.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Protocol
 from narrate import workers as pool
 from narrate.audio.job import Job
 from narrate.audio.voices import VoiceModel
-from narrate.errors import NarrateError, SynthesisError
+from narrate.errors import ConfigError, NarrateError, SynthesisError
 from narrate.models import Clip
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,23 @@ class Executor(Protocol):
 
     def close(self) -> None:
         """Stop the workers; unanswered jobs fail."""
+
+
+def executor_for(cluster: str | None, workers: int | None = None) -> Executor:
+    """A run's executor: this machine's pool, or the Dask cluster at `cluster` (`local`: here).
+
+    Connecting to a cluster fails at once, with ConfigError, when its scheduler cannot be reached.
+    """
+    if cluster is None:
+        return LocalExecutor(workers)
+    try:
+        from narrate.audio.dask_executor import DaskExecutor  # Dask loads only for a cluster
+    except ImportError as exc:
+        raise ConfigError(
+            f"a cluster needs Dask ({exc.name} is not installed): "
+            "pip install 'narrate-news[cluster]'"
+        ) from exc
+    return DaskExecutor(cluster, workers)
 
 
 class LocalExecutor:

@@ -4,24 +4,44 @@ One run: discover (conditional GET of each feed, new items recorded) → narrate
 it with the single-article pipeline → write feed.xml from the episodes that are complete → mark them
 published → remove files no item refers to any more. Each step commits its result to the state
 database before the next begins, so a run killed anywhere is finished by the next one.
+
+One executor synthesises for the whole run, and the next item's page is fetched and extracted
+in a thread while the current one is synthesised; only this thread writes the state database.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from narrate import pipeline
+from narrate.audio.executor import executor_for
+from narrate.audio.synthesize import voices_of
+from narrate.audio.voices import load_profile
 from narrate.errors import ConfigError, NarrateError
 from narrate.feed import read as feeds
 from narrate.feed.config import BatchConfig
 from narrate.feed.discover import FeedOutcome, discover
-from narrate.feed.items import EPISODES, ItemOutcome, options, process, waiting, work
+from narrate.feed.items import (
+    EPISODES,
+    ItemOutcome,
+    Prepared,
+    options,
+    prepare,
+    process,
+    waiting,
+    work,
+)
 from narrate.feed.publish import FEED_FILE, publish
-from narrate.feed.state import State, locked
+from narrate.feed.state import Item, State, locked
 from narrate.models import Progress
+from narrate.pipeline import Options
 
 
 @dataclass(frozen=True)
@@ -64,7 +84,11 @@ def run(
     out = config.out
     opts = options(config)
     pipeline.load_bumpers(opts)  # a bad intro or outro stops the run before any feed is read
-    with locked(out), State.open(out) as db:
+    with (
+        locked(out),
+        closing(executor_for(config.cluster, config.workers)) as executor,  # fails fast
+        State.open(out) as db,
+    ):
         (out / EPISODES).mkdir(exist_ok=True)
         sources = feeds.expand_sources(config.feeds, config.limits)
         if not sources:
@@ -77,12 +101,14 @@ def run(
                 raise NarrateError(first)
             raise NarrateError(f"none of the {len(sources)} feeds could be read; first: {first}")
         todo = work(db, sources, config, now)
+        if todo:
+            executor.start(voices_of(load_profile(opts.profile)))  # loads while pages are read
         outcomes: list[ItemOutcome] = []
         narrated = 0
-        for done, item in enumerate(todo):
+        for done, (item, prepared) in enumerate(_ahead(todo, config, opts)):
             if progress:
                 progress(done, len(todo), item.title)
-            result = process(db, item, config, opts, now)
+            result = process(db, item, config, opts, now, executor, prepared)
             narrated += result.outcome in ("published", "republished")
             outcomes.append(result)
         if progress:
@@ -103,3 +129,30 @@ def run(
         elapsed_s=time.monotonic() - started,
         failed_earlier=tuple(earlier),
     )
+
+
+def _ahead(
+    todo: Sequence[Item], config: BatchConfig, opts: Options
+) -> Iterator[tuple[Item, Future[Prepared]]]:
+    """Each item with its page being prepared; the next one's starts as this one is handed out."""
+    preparing: dict[int, Future[Prepared]] = {}
+    for i in range(len(todo) + 1):
+        if i < len(todo):
+            preparing[i] = _soon(prepare, todo[i], config, opts)
+        if i:
+            yield todo[i - 1], preparing.pop(i - 1)
+
+
+def _soon(fn: Callable[..., Prepared], *args: object) -> Future[Prepared]:
+    """fn(*args) in a daemon thread: a run that stops early does not wait for it."""
+    future: Future[Prepared] = Future()
+
+    def call() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=call, name="narrate-prepare", daemon=True).start()
+    return future

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -13,6 +14,7 @@ from typing import Literal
 
 from narrate import pipeline
 from narrate.article.fetch import fetch
+from narrate.audio.executor import Executor
 from narrate.errors import (
     AudioError,
     ConfigError,
@@ -124,12 +126,21 @@ def waiting(db: State, sources: Sequence[str], seen: set[str], now: datetime) ->
 
 
 def process(
-    db: State, item: Item, config: BatchConfig, opts: pipeline.Options, now: datetime
+    db: State,
+    item: Item,
+    config: BatchConfig,
+    opts: pipeline.Options,
+    now: datetime,
+    executor: Executor | None = None,
+    prepared: Future[Prepared] | None = None,
 ) -> ItemOutcome:
-    """Narrate one item; its failure is recorded on it and never escapes (config errors do)."""
+    """Narrate one item; its failure is recorded on it and never escapes (config errors do).
+
+    `executor` synthesises (the run's one); `prepared` is `prepare(item, …)` already under way.
+    """
     had_episode = item.audio is not None
     try:
-        found = _script(item, config, opts)
+        found = prepared.result() if prepared is not None else prepare(item, config, opts)
         if found is None:
             status = "published" if item.status == "failed" else item.status
             db.update(item.guid, status=status, recheck=False, last_error=None, next_retry=None)
@@ -152,7 +163,7 @@ def process(
         stem = podcast.episode_stem(item.title, item.guid, digest)
         target = config.out / EPISODES / f"{stem}.mp3"
         log.info("narrating %s → %s", item.title, target.name)
-        episode = pipeline.narrate_script(script, target, opts)
+        episode = pipeline.narrate_script(script, target, opts, executor=executor)
         published = item.published or _article_date(script) or item.discovered_at
         db.update(
             item.guid,
@@ -203,10 +214,12 @@ def process(
         return _fail(db, item, config, now, error, False)
 
 
-def _script(
-    item: Item, config: BatchConfig, opts: pipeline.Options
-) -> tuple[Script, str | None, str | None] | None:
-    """The item's script with the page's validators; None when the page is unchanged (304)."""
+Prepared = tuple[Script, str | None, str | None] | None
+"""An item's script and its page's ETag and Last-Modified; None when the page is unchanged."""
+
+
+def prepare(item: Item, config: BatchConfig, opts: pipeline.Options) -> Prepared:
+    """Fetch and extract an item's page (no state is written: any thread may run it)."""
     if not item.link:
         return _fallback(item, opts, "no link"), None, None
     conditional = item.audio is not None
