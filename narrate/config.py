@@ -97,6 +97,8 @@ class Settings:
     """Ignore items published before this day."""
     workers: int | None = None
     """Synthesis processes; None is one per core."""
+    cluster: str | None = None
+    """A Dask scheduler's address (tcp://HOST:8786), or `local`; None is this machine's pool."""
     voice: str | None = None
     """Voice profile name or TOML path; None is the bundled default."""
     lexicon: tuple[Path, ...] = ()
@@ -244,6 +246,12 @@ def _date(value: Any) -> date:
         raise ValueError("a date (YYYY-MM-DD)") from None
 
 
+def _cluster(value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"local|(tcp|tls)://[^\s/]+", value.strip()):
+        return value.strip()
+    raise ValueError("`local` or a Dask scheduler address such as tcp://HOST:8786")
+
+
 def _disclaimer(value: Any) -> str | None:
     if value is True:
         return DISCLAIMER
@@ -299,6 +307,7 @@ SCHEMA: dict[str, Key] = {
     "limit": Key(_number("episodes", whole=True, least=1)),
     "since": Key(_date),
     "workers": Key(_number("processes", whole=True, least=1, most=64)),
+    "cluster": Key(_cluster, "NARRATE_CLUSTER"),
     "voice": Key(_text),
     "lexicon": Key(_paths),
     "disclaimer": Key(_disclaimer),

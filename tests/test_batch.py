@@ -549,6 +549,7 @@ def test_example_config_documents_every_option(tmp_path: Path) -> None:
         ("feeds = ['a']\nout = 'o'\nbitrate = 'fast'", "bitrate must be an MP3 bitrate"),
         ("feeds = ['a']\nout = 'o'\nallow_private = 'maybe'", "allow_private must be true or"),
         ("feeds = ['a']\nout = 'o'\ndisclaimer = 3", "disclaimer must be true, false or a text"),
+        ("feeds = ['a']\nout = 'o'\ncluster = 'farm'", "cluster must be `local` or a Dask sch"),
     ],
 )
 def test_bad_config(tmp_path: Path, toml: str, message: str) -> None:

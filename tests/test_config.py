@@ -23,6 +23,13 @@ LAYERS = [
     ("extract_timeout", "7", "8", 9, (7.0, 8.0, 9.0)),
     ("extract_memory_mb", "100", "0", 300, (100, 0, 300)),
     ("allow_private", "true", "no", True, (True, False, True)),
+    (
+        "cluster",
+        '"local"',
+        "tcp://10.0.0.5:8786",
+        "tls://h:1",
+        ("local", "tcp://10.0.0.5:8786", "tls://h:1"),
+    ),
 ]
 
 

@@ -41,6 +41,9 @@ _MARK = {
 @click.option("--limit", type=int, help="Keep the newest N episodes.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Ignore items before DATE.")
 @click.option("--workers", type=int, help="Synthesis processes [one per core].")
+@click.option(
+    "--cluster", metavar="ADDRESS", help="Synthesise on a Dask scheduler (tcp://HOST:8786, local)."
+)
 @click.option("--voice", metavar="PROFILE", help="Voice profile name or TOML path.")
 @bumper_options
 @source_options

@@ -26,6 +26,8 @@ class BatchConfig:
     """Ignore items published before this day."""
     workers: int | None = None
     """Synthesis processes; None is one per core."""
+    cluster: str | None = None
+    """The Dask scheduler that synthesises (tcp://HOST:PORT or `local`); None is this machine."""
     voice: str | None = None
     """Voice profile name or TOML path."""
     lexicons: tuple[Path, ...] = ()
@@ -68,6 +70,7 @@ def from_settings(settings: Settings) -> BatchConfig:
         limit=settings.limit,
         since=settings.since,
         workers=settings.workers,
+        cluster=settings.cluster,
         voice=settings.voice,
         lexicons=settings.lexicon,
         disclaimer=settings.disclaimer,
