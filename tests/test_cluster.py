@@ -26,9 +26,10 @@ import pytest
 from narrate.audio import dask_executor
 from narrate.audio.align import aligned_model
 from narrate.audio.cache import ClipCache
+from narrate.audio.engine import Engine
 from narrate.audio.job import Job, localised
 from narrate.audio.voices import load_profile, resolve_model
-from narrate.errors import SynthesisError, VoiceError
+from narrate.errors import ConfigError, SynthesisError, VoiceError
 from narrate.models import Clip
 from tests.feed_helpers import BASE_URL, Site
 
@@ -160,6 +161,58 @@ def test_an_unreachable_scheduler_fails_fast_with_one_line(site: Site, tmp_path:
     assert not (tmp_path / "pod" / "state.db").exists() and site.server.hits == []
 
 
+def test_a_scheduler_without_workers_fails_fast(clip_cache: ClipCache) -> None:
+    with distributed.LocalCluster(n_workers=0, dashboard_address="127.0.0.1:0") as empty:
+        address = empty.scheduler_address
+        with pytest.raises(ConfigError) as error:
+            dask_executor.DaskExecutor(address, cache=clip_cache)
+    assert str(error.value) == (
+        f"the Dask scheduler at {address} has no workers (start some with `dask worker {address}`)"
+    )
+    assert list(clip_cache.root.glob(".cluster-*")) == []  # its mark is gone with it
+
+
+@pytest.mark.slow
+def test_a_lost_scheduler_fails_the_rest_of_the_run_for_a_retry(site: Site, tmp_path: Path) -> None:
+    for slug, day in (("bridge", 1), ("river", 2), ("school", 3)):
+        site.add(slug, day)
+    voice = tmp_path / "steady.toml"
+    voice.write_text(STEADY)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = Path(sys.executable).with_name("dask")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet
+    )
+    worker = subprocess.Popen(
+        [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+        start_new_session=True,
+        **quiet,
+    )
+    try:
+        with distributed.Client(address, timeout=30) as client:
+            client.wait_for_workers(1, timeout=60)
+            args = [*_feed_args(site, tmp_path / "pod", voice), "--cluster", address]
+            proc = _start(args, _cache(tmp_path, "cache"))
+            deadline = time.monotonic() + 120
+            while not any(client.processing().values()):
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.01)
+            scheduler.kill()
+        code, out, err = _finish(proc)
+    finally:
+        scheduler.kill()
+        os.killpg(worker.pid, signal.SIGKILL)
+        scheduler.wait()
+        worker.wait()
+    assert code == 1, err
+    assert out.count("dropped the sentence") == 3 and "(it was lost or restarted); retry" in out
+    assert "0 narrated" in out and "3 failed" in out
+
+
 def test_a_sentence_that_fails_on_a_worker_fails_as_it_would_here(
     cluster: distributed.Client, clip_cache: ClipCache
 ) -> None:
@@ -167,6 +220,21 @@ def test_a_sentence_that_fails_on_a_worker_fails_as_it_would_here(
     with dask_executor.DaskExecutor(cluster.scheduler.address, cache=clip_cache) as executor:
         error = executor.submit(job).exception(timeout=60)
     assert isinstance(error, SynthesisError) and "nothing to speak" in str(error)
+
+
+@pytest.mark.slow
+def test_a_local_cluster_renders_what_this_process_renders(
+    clip_cache: ClipCache, tmp_path: Path
+) -> None:
+    voice = tmp_path / "steady.toml"
+    voice.write_text(STEADY)
+    job = replace(_job(clip_cache), delivery=load_profile(str(voice)).delivery("narration"))
+    (tmp_path / "file").write_text("")
+    unseen = ClipCache(tmp_path / "file" / "cache")  # no mark there: clips come back via Dask
+    with dask_executor.DaskExecutor("local", workers=1, cache=unseen) as executor:
+        clip = executor.submit(job).result(timeout=120)
+    here = Engine(threads=1).render(job)
+    assert clip.samples.tobytes() == here.samples.tobytes() and clip.words == here.words
 
 
 # what a worker does with a job

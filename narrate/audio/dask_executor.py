@@ -48,6 +48,9 @@ class DaskExecutor:
         self._cluster: Any = None
         self._client: Any = None
         self._order = itertools.count()
+        self._cache = cache or ClipCache()
+        self._mark: str | None = None
+        self._plugin: str | None = None
         try:
             with dask.config.set({"distributed.scheduler.allowed-failures": RETRIES}):
                 if address == LOCAL:
@@ -60,17 +63,17 @@ class DaskExecutor:
                 self._client = distributed.Client(
                     self._cluster or address, timeout=CONNECT_TIMEOUT_S, set_as_default=False
                 )
-            self._client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
         except (OSError, ValueError) as exc:
             self.close()
             raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        try:
+            self._client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
         except TimeoutError as exc:
             self.close()
             raise ConfigError(
                 f"the Dask scheduler at {address} has no workers "
                 f"(start some with `dask worker {address}`)"
             ) from exc
-        self._cache = cache or ClipCache()
         self._mark = _leave_mark(self._cache.root)
 
     def __enter__(self) -> DaskExecutor:
@@ -81,9 +84,14 @@ class DaskExecutor:
 
     def start(self, voices: Voices) -> None:
         """Every worker, and every worker that joins later, loads `voices` now."""
-        self._client.register_plugin(_Voices(list(voices)), name="narrate-voices")
+        self._plugin = f"narrate-voices-{uuid.uuid4().hex}"
+        self._client.register_plugin(_Voices(list(voices)), name=self._plugin)
 
     def submit(self, job: Job) -> Future[Clip]:
+        if self._client.status in ("closing", "closed"):  # it gave up on a lost scheduler
+            failed: Future[Clip] = Future()
+            failed.set_exception(self._lost(job))
+            return failed
         shared = (str(self._cache.root), self._mark) if self._mark else None
         inner = self._client.submit(
             render, job, shared, pure=False, retries=0, priority=-next(self._order)
@@ -94,19 +102,30 @@ class DaskExecutor:
 
     def close(self) -> None:
         if self._client is not None:
+            if self._plugin is not None:  # workers joining later need not load this run's voices
+                with contextlib.suppress(Exception):
+                    self._client.unregister_worker_plugin(self._plugin)
             self._client.close()
             self._client = None
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
-        mark = getattr(self, "_mark", None)
-        if mark:
-            (self._cache.root / mark).unlink(missing_ok=True)
+        if self._mark:
+            (self._cache.root / self._mark).unlink(missing_ok=True)
+            self._mark = None
+
+    def _lost(self, job: Job) -> SynthesisError:
+        return SynthesisError(
+            f"the Dask scheduler at {self.address} dropped the sentence {job.text[:80]!r} "
+            "(it was lost or restarted)"
+        )
 
     def _settle(self, out: Future[Clip], job: Job, done: Any) -> None:
         """Runs in a Dask thread when a task ends: its Clip, or the NarrateError it comes to."""
-        if done.cancelled() or not out.set_running_or_notify_cancel():
-            out.cancel()
+        if not out.set_running_or_notify_cancel():
+            return  # cancelled here, which released the task
+        if done.cancelled():
+            out.set_exception(self._lost(job))
             return
         try:
             result = done.result()

@@ -101,7 +101,7 @@ def run(
                 raise NarrateError(first)
             raise NarrateError(f"none of the {len(sources)} feeds could be read; first: {first}")
         todo = work(db, sources, config, now)
-        if todo:
+        if any(item.status == "discovered" for item in todo):  # new items: synthesis ahead
             executor.start(voices_of(load_profile(opts.profile)))  # loads while pages are read
         outcomes: list[ItemOutcome] = []
         narrated = 0
