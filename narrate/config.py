@@ -1,20 +1,22 @@
 """Settings in one place: defaults ← TOML file ← NARRATE_* environment ← flags, checked once.
 
-This module sits at the bottom of the package and imports nothing of narrate: each domain builds
-its own records (pipeline.Options, feed.config.BatchConfig) from the `Settings` made here.
+This module sits at the bottom of the package and imports nothing of narrate but the value checks
+(narrate.checks): each domain builds its own records (pipeline.Options, feed.config.BatchConfig)
+from the `Settings` made here.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+from narrate import checks
 
 DISCLAIMER = "This article is read by an AI-generated voice. Inconsistencies may occur."
 """Spoken first in every episode unless disabled explicitly."""
@@ -159,93 +161,6 @@ class Settings:
         return ExtractLimits(timeout_s=self.extract_timeout, memory_mb=self.extract_memory_mb)
 
 
-Check = Callable[[Any], Any]
-"""Turns a raw value (TOML, flag or environment text) into a setting, or says what it wants."""
-
-
-def _number(
-    unit: str, *, whole: bool = False, least: float = 0, most: float | None = None
-) -> Check:
-    """A finite number of unit above `least` (whole: at least `least`), parsed from text too."""
-    kind = f"a whole number of {unit}" if whole else f"a number of {unit}"
-
-    def check(value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value = int(value) if whole else float(value)
-            except ValueError:
-                raise ValueError(kind) from None
-        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
-            raise ValueError(kind)
-        if not math.isfinite(value):
-            raise ValueError(kind)
-        if whole and value < least:
-            raise ValueError(f"at least {least:g}")
-        if not whole and value <= least:
-            raise ValueError(f"more than {least:g}")
-        if most is not None and value > most:
-            raise ValueError(f"at most {most:g}")
-        return value if whole else float(value)
-
-    return check
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("true or false (1 or 0)")
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("a text")
-    return value
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str | Path) for v in value):
-        raise ValueError("a list of paths or URLs")
-    return tuple(str(v) for v in value)
-
-
-def _paths(value: Any) -> tuple[Path, ...]:
-    return tuple(Path(v) for v in _texts(value))
-
-
-_HOST = re.compile(r"^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^[0-9a-f:.]+$")
-
-
-def _hosts(value: Any) -> tuple[str, ...]:
-    names = tuple(v.lower().strip(".") for v in _texts(value))
-    if not all(_HOST.match(name) for name in names):
-        raise ValueError("host names, such as example.com (no scheme, port or path)")
-    return names
-
-
-def _path(value: Any) -> Path:
-    if not isinstance(value, str | Path) or not str(value):
-        raise ValueError("a path")
-    return Path(value)
-
-
-def _date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError("a date (YYYY-MM-DD)") from None
-
-
 def _cluster(value: Any) -> str:
     if isinstance(value, str) and re.fullmatch(r"local|(tcp|tls)://[^\s/]+", value.strip()):
         return value.strip()
@@ -293,7 +208,7 @@ def _category(value: Any) -> tuple[str, ...]:
 class Key:
     """One setting: how its value is checked, and where else than the TOML file it comes from."""
 
-    check: Check
+    check: checks.Check
     env: str | None = None
     """The NARRATE_* variable that overrides the file."""
     channel: bool = False
@@ -301,39 +216,41 @@ class Key:
 
 
 SCHEMA: dict[str, Key] = {
-    "feeds": Key(_texts),
-    "out": Key(_path),
-    "base_url": Key(_text),
-    "limit": Key(_number("episodes", whole=True, least=1)),
-    "since": Key(_date),
-    "workers": Key(_number("processes", whole=True, least=1, most=64)),
+    "feeds": Key(checks.texts),
+    "out": Key(checks.path),
+    "base_url": Key(checks.text),
+    "limit": Key(checks.number("episodes", whole=True, least=1)),
+    "since": Key(checks.day),
+    "workers": Key(checks.number("processes", whole=True, least=1, most=64)),
     "cluster": Key(_cluster, "NARRATE_CLUSTER"),
-    "voice": Key(_text),
-    "lexicon": Key(_paths),
+    "voice": Key(checks.text),
+    "lexicon": Key(checks.paths),
     "disclaimer": Key(_disclaimer),
-    "truncation_note": Key(_flag),
+    "truncation_note": Key(checks.flag),
     "bitrate": Key(_bitrate),
-    **{k: Key(_path) for k in ("intro", "outro")},
-    **{k: Key(_number("ms", whole=True)) for k in ("bumper_fade_in_ms", "bumper_fade_out_ms")},
-    "allow_private": Key(_flag, "NARRATE_ALLOW_PRIVATE"),
-    "timeout": Key(_number("seconds"), "NARRATE_TIMEOUT"),
-    "max_page_mb": Key(_number("MB"), "NARRATE_MAX_PAGE_MB"),
-    "max_feed_mb": Key(_number("MB"), "NARRATE_MAX_FEED_MB"),
-    "extract_timeout": Key(_number("seconds"), "NARRATE_EXTRACT_TIMEOUT"),
-    "extract_memory_mb": Key(_number("MB", whole=True), "NARRATE_EXTRACT_MEMORY_MB"),
-    "fallback_min_chars": Key(_number("characters", whole=True, least=1)),
-    "max_attempts": Key(_number("attempts", whole=True, least=1)),
-    "retry_base": Key(_number("seconds")),
-    "retry_max": Key(_number("seconds")),
-    "max_live": Key(_number("narrations", whole=True, least=1)),
-    "allow_host": Key(_hosts),
-    **{k: Key(_text, channel=True) for k in ("title", "description", "link", "author")},
-    **{k: Key(_text, channel=True) for k in ("owner_name", "owner_email", "image")},
+    **{k: Key(checks.path) for k in ("intro", "outro")},
+    **{
+        k: Key(checks.number("ms", whole=True)) for k in ("bumper_fade_in_ms", "bumper_fade_out_ms")
+    },
+    "allow_private": Key(checks.flag, "NARRATE_ALLOW_PRIVATE"),
+    "timeout": Key(checks.number("seconds"), "NARRATE_TIMEOUT"),
+    "max_page_mb": Key(checks.number("MB"), "NARRATE_MAX_PAGE_MB"),
+    "max_feed_mb": Key(checks.number("MB"), "NARRATE_MAX_FEED_MB"),
+    "extract_timeout": Key(checks.number("seconds"), "NARRATE_EXTRACT_TIMEOUT"),
+    "extract_memory_mb": Key(checks.number("MB", whole=True), "NARRATE_EXTRACT_MEMORY_MB"),
+    "fallback_min_chars": Key(checks.number("characters", whole=True, least=1)),
+    "max_attempts": Key(checks.number("attempts", whole=True, least=1)),
+    "retry_base": Key(checks.number("seconds")),
+    "retry_max": Key(checks.number("seconds")),
+    "max_live": Key(checks.number("narrations", whole=True, least=1)),
+    "allow_host": Key(checks.hosts),
+    **{k: Key(checks.text, channel=True) for k in ("title", "description", "link", "author")},
+    **{k: Key(checks.text, channel=True) for k in ("owner_name", "owner_email", "image")},
     "category": Key(_category, channel=True),
-    "explicit": Key(_flag, channel=True),
-    "language": Key(_text, channel=True),
-    "locked": Key(_flag, channel=True),
-    "guid": Key(_text, channel=True),
+    "explicit": Key(checks.flag, channel=True),
+    "language": Key(checks.text, channel=True),
+    "locked": Key(checks.flag, channel=True),
+    "guid": Key(checks.text, channel=True),
 }
 """Every TOML key (top level, or in [channel]), in the order narrate.example.toml lists them."""
 
