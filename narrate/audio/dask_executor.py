@@ -41,7 +41,11 @@ scheduler of your own applies its `distributed.scheduler.allowed-failures`)."""
 
 
 class DaskExecutor:
-    """Sentences as Dask tasks, highest priority first in the order submitted."""
+    """Sentences as Dask tasks, highest priority first in the order submitted.
+
+    `address` is a scheduler's (tcp://HOST:PORT) or `local`, which starts `workers` processes
+    here; ConfigError when it cannot be reached, or has no worker, within CONNECT_TIMEOUT_S.
+    """
 
     def __init__(self, address: str, workers: int | None = None, cache: ClipCache | None = None):
         self.address = address
@@ -129,8 +133,9 @@ class DaskExecutor:
             return
         try:
             result = done.result()
-        except distributed.KilledWorker as exc:
-            out.set_exception(failure_error(Failure(f"worker died: {exc}", crashed=True), job.text))
+        except distributed.KilledWorker:
+            failure = Failure("its Dask worker died on every try", crashed=True)
+            out.set_exception(failure_error(failure, job.text))
             return
         except NarrateError as exc:
             out.set_exception(exc)
@@ -211,5 +216,6 @@ class _Voices(distributed.WorkerPlugin):
     def setup(self, worker: Any) -> None:
         models = ClipCache().models
         for model, onnx in self.voices:
+            aligned = onnx != str(model.onnx)  # a patched copy; else a model loaded as it is
             with contextlib.suppress(NarrateError):  # the first sentence says why, in its item
-                _engine().voice(*local_voice(model, onnx, onnx != str(model.onnx), models))
+                _engine().voice(*local_voice(model, onnx, aligned, models))

@@ -43,13 +43,16 @@ class Executor(Protocol):
         """Stop the workers; unanswered jobs fail."""
 
 
-def executor_for(cluster: str | None, workers: int | None = None) -> Executor:
+def executor_for(
+    cluster: str | None, workers: int | None = None, preload: Sequence[str] = ()
+) -> Executor:
     """A run's executor: this machine's pool, or the Dask cluster at `cluster` (`local`: here).
 
-    Connecting to a cluster fails at once, with ConfigError, when its scheduler cannot be reached.
+    `preload` is the local pool's (see LocalExecutor). Connecting to a cluster fails at once,
+    with ConfigError, when its scheduler cannot be reached.
     """
     if cluster is None:
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, preload=preload)
     try:
         from narrate.audio.dask_executor import DaskExecutor  # Dask loads only for a cluster
     except ImportError as exc:

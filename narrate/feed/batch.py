@@ -84,9 +84,10 @@ def run(
     out = config.out
     opts = options(config)
     pipeline.load_bumpers(opts)  # a bad intro or outro stops the run before any feed is read
+    # An unreachable cluster stops the run too, before any feed is read.
     with (
         locked(out),
-        closing(executor_for(config.cluster, config.workers)) as executor,  # fails fast
+        closing(executor_for(config.cluster, config.workers, [pipeline.__name__])) as executor,
         State.open(out) as db,
     ):
         (out / EPISODES).mkdir(exist_ok=True)
