@@ -286,6 +286,22 @@ def test_a_paywalled_teaser_is_published_as_a_preview(site: Site, tmp_path: Path
     assert described[free.title].startswith(f"{free.title}: a short summary.")
 
 
+@pytest.mark.slow
+def test_the_next_page_is_fetched_while_an_item_is_narrated(site: Site, tmp_path: Path) -> None:
+    for slug, day in (("bridge", 1), ("river", 2), ("school", 3)):
+        site.add(slug, day)
+    asked: dict[str, list[str]] = {}
+
+    def progress(done: int, total: int, title: str) -> None:
+        if title:
+            asked[title] = list(site.server.hits)  # what the server had been asked by then
+
+    summary = batch.run(config(site, tmp_path / "pod"), progress)
+    assert summary.narrated == 3
+    for post in site.posts[:2]:  # the two items after the newest
+        assert post.path in asked[post.title], post.title  # fetched before its turn came
+
+
 def test_limit_keeps_the_newest_and_prunes_older_files(site: Site, tmp_path: Path) -> None:
     for slug, day in (("bridge", 1), ("river", 2), ("school", 3)):
         site.add(slug, day)
