@@ -37,6 +37,7 @@ test: lint browser
 bench: install
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_synthesis.py
+	$(BIN)/python scripts/bench_cluster.py
 
 eval: install
 	$(BIN)/python scripts/eval_narration.py
