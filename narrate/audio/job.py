@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from narrate.audio.align import aligned_model
 from narrate.audio.cache import clip_key
 from narrate.audio.voices import BUNDLED, VoiceModel, resolve_model
 from narrate.errors import VoiceError
@@ -60,6 +59,8 @@ def local_voice(
     here = same_model(model)
     if here == model and Path(onnx).is_file():
         return model, onnx
+    from narrate.audio.align import aligned_model  # numpy: a replayed episode never loads it
+
     path, ok = aligned_model(here, models) if aligned else (str(here.onnx), False)
     if ok != aligned:
         raise VoiceError(f"cannot make the word-timing copy of {here.name} in {models}")
