@@ -72,7 +72,7 @@ def first_byte(cmd: Sequence[str], env: dict[str, str]) -> float:
 
 
 class TreeMemory:
-    """Peak resident memory summed over a process and all its descendants, sampled."""
+    """Peak memory (PSS) summed over a process and all its descendants, sampled."""
 
     def __init__(self, pid: int):
         self.pid = pid
@@ -109,9 +109,10 @@ def _tree(root: int) -> list[int]:
 
 
 def _rss(pid: int) -> int:
+    """Proportional set size: pages shared with the forkserver's other children counted once."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
