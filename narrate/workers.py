@@ -11,9 +11,6 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import pickle
-import resource
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +18,8 @@ from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
+
+from narrate import worker_process
 
 log = logging.getLogger(__name__)
 
@@ -51,79 +50,6 @@ class PoolError(RuntimeError):
         self.cause = cause
 
 
-def _portable(exc: BaseException) -> BaseException:
-    """The exception itself when it survives pickling, else a RuntimeError with its text."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-
-
-def limit_memory(max_bytes: int | None) -> None:
-    """Cap this process's address space, so a runaway allocation fails here with MemoryError."""
-    if not max_bytes:
-        return
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        max_bytes = min(max_bytes, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
-
-
-def _parent_logs() -> tuple[int, str | None]:
-    """This process's root log level and message format, for its workers to follow."""
-    root = logging.getLogger()
-    formatter = root.handlers[0].formatter if root.handlers else None
-    return root.level, formatter._fmt if formatter else None
-
-
-def _log_like_parent(level: int, fmt: str | None) -> None:
-    """Log as the parent does: a forkserver child starts with logging unconfigured."""
-    if fmt is not None:
-        logging.basicConfig(format=fmt, stream=sys.stderr)
-    logging.getLogger().setLevel(level)
-
-
-def _serve(
-    conn: Connection,
-    init: Callable[[Any], Any],
-    init_arg: Any,
-    work: Callable,
-    memory_bytes: int | None = None,
-    logs: tuple[int, str | None] = (logging.WARNING, None),
-) -> None:
-    """A worker's life: initialise once, then answer tasks until told to stop."""
-    _log_like_parent(*logs)
-    try:
-        limit_memory(memory_bytes)
-        state = init(init_arg)
-    except BaseException as exc:
-        conn.send(("init-error", None, _portable(exc)))
-        return
-    conn.send(("ready", None, None))
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        if message is None:
-            return
-        index, task = message
-        try:
-            try:
-                result = work(state, task)
-            except MemoryError:
-                # The heap may be left fragmented or near the limit: a fresh worker takes over.
-                conn.send(("error", index, MemoryError("out of memory")))
-                return
-            except Exception as exc:
-                conn.send(("error", index, _portable(exc)))
-            else:
-                conn.send(("done", index, result))
-        except (BrokenPipeError, ConnectionResetError):
-            return  # the parent is gone (killed): nobody to answer, nothing to report
-
-
 @dataclass
 class _Worker:
     process: Any
@@ -132,6 +58,7 @@ class _Worker:
     ready: bool = False
     task: _Task | None = None
     deadline: float = 0.0
+    answered: int = 0
 
 
 @dataclass
@@ -148,8 +75,8 @@ class Pool:
     whole run; a thread of this process dispatches. A future holds work(state, task)'s
     result or a Failure, and raises PoolError when workers cannot start. A task that raises
     fails at once; one whose worker dies or passes `timeout_s` is retried `retries` times in
-    a fresh worker. `memory_bytes` caps each worker's address space (RLIMIT_AS). Cancelling
-    a future not yet dispatched drops its task.
+    a fresh worker. `memory_bytes` caps each worker's address space (RLIMIT_AS); a worker is
+    renewed after `max_tasks`. Cancelling a future not yet dispatched drops its task.
     """
 
     def __init__(
@@ -164,11 +91,13 @@ class Pool:
         retries: int = 1,
         memory_bytes: int | None = None,
         preload: Sequence[str] = (),
+        max_tasks: int | None = None,
     ):
+        self._max_tasks = max_tasks
         self._ctx = multiprocessing.get_context(START_METHOD)
         if preload and START_METHOD == "forkserver":
             self._ctx.set_forkserver_preload(list(preload))
-        self._spawn = (init, init_arg, work, memory_bytes, _parent_logs())
+        self._spawn = (init, init_arg, work, memory_bytes, worker_process.parent_logs())
         self.size = max(1, processes or os.cpu_count() or 1)
         self._timeouts = (timeout_s, init_timeout_s)
         self._retries = retries
@@ -221,7 +150,9 @@ class Pool:
 
     def _start_worker(self) -> None:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_serve, args=(child, *self._spawn), daemon=True)
+        process = self._ctx.Process(
+            target=worker_process.serve, args=(child, *self._spawn), daemon=True
+        )
         process.start()
         child.close()
         self._workers.append(_Worker(process, parent, time.monotonic()))
@@ -360,8 +291,10 @@ class Pool:
                 task.future.set_result(payload)
             else:
                 task.future.set_result(Failure(str(payload), crashed=False, error=payload))
-        if isinstance(payload, MemoryError):
-            self._workers.remove(worker)  # it exits after a MemoryError
+        worker.answered += 1
+        if isinstance(payload, MemoryError) or worker.answered == self._max_tasks:
+            # It exits after a MemoryError; after max_tasks, a fresh one drops its grown heap.
+            self._workers.remove(worker)
             _stop(worker)
 
 

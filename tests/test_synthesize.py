@@ -163,6 +163,18 @@ def test_a_worker_killed_mid_job_costs_only_a_retry(tmp_path: Path) -> None:
     assert results[1].duration_ms > results[2].duration_ms  # the retried one, in its place
 
 
+def _pid(_state: object, _task: int) -> int:
+    return os.getpid()
+
+
+def test_a_worker_is_renewed_after_max_tasks_and_every_task_is_answered() -> None:
+    with workers.Pool(init=_echo_init, init_arg=None, work=_pid, processes=1, max_tasks=2) as pool:
+        pids = [pool.submit(i).result(timeout=60) for i in range(5)]
+    assert len(pids) == 5 and all(isinstance(p, int) for p in pids)
+    assert [len(set(pids[i : i + 2])) for i in (0, 2, 4)] == [1, 1, 1]  # two each, then a new one
+    assert len(set(pids)) == 3
+
+
 def test_the_pool_isolates_crashes_hangs_and_errors() -> None:
     tasks = ["a", "segfault", "b", "hang", "raise", "c"]
     seen: list[int] = []
