@@ -6,7 +6,7 @@ import collections
 import logging
 from collections.abc import Iterator
 from concurrent.futures import Future
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from narrate.audio import inline
 from narrate.audio.align import aligned_model
@@ -41,27 +41,10 @@ def voices_of(profile: Profile, cache: ClipCache | None = None) -> Voices:
     return [planner.voice(profile.delivery(role))[:2] for role in ROLES]
 
 
-def synthesize(
-    script: Script,
-    profile: Profile,
-    *,
-    workers: int | None = None,
-    progress: Progress | None = None,
-    cache: ClipCache | None = None,
-    timeout_s: float = TASK_TIMEOUT_S,
-    executor: Executor | None = None,
-) -> list[tuple[Clip, ...]]:
-    """One tuple of Clips per segment of script.segments, one Clip per sentence, via the cache."""
+def synthesize(script: Script, profile: Profile, **options: Any) -> list[tuple[Clip, ...]]:
+    """One tuple of Clips per segment of script.segments, one per sentence (options: stream's)."""
     out: list[list[Clip]] = [[] for _ in script.segments]
-    for index, clip in stream(
-        script,
-        profile,
-        workers=workers,
-        progress=progress,
-        cache=cache,
-        timeout_s=timeout_s,
-        executor=executor,
-    ):
+    for index, clip in stream(script, profile, **options):
         out[index].append(clip)
     return [tuple(clips) for clips in out]
 
