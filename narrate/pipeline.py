@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from narrate.outputs import artwork_path, check_output, default_output, extra_tr
 # Extraction (trafilatura) and synthesis (ONNX Runtime, Piper) are imported where they run, so
 # that an article replayed from the cache (narrate.replay) loads neither.
 if TYPE_CHECKING:
+    from narrate import workers as pool
     from narrate.audio import bumper
     from narrate.audio.executor import Executor
 
@@ -88,11 +90,6 @@ class Options:
         )
 
 
-def script_from_page(page: Page, opts: Options, *, pronounce: bool = True) -> Script:
-    """Extract and segment a page; with `pronounce`, the lexicons shape the spoken text."""
-    return _isolated_script(page, opts, opts.lexicons if pronounce else None)
-
-
 def _page_script(_state: None, task: tuple[Page, Options, tuple[Path, ...] | None]) -> Script:
     """Extract, then segment with the lexicons for the article's language (None: no lexicon)."""
     from narrate.article import extract, segment
@@ -106,20 +103,24 @@ def _page_script(_state: None, task: tuple[Page, Options, tuple[Path, ...] | Non
     )
 
 
-def _no_state(_arg: None) -> None:
-    return None
+def _import_extraction(_arg: None) -> None:
+    """A worker's start: what extraction needs is imported before the page arrives."""
+    from narrate.article import extract, segment  # noqa: F401
+    from narrate.speech import lexicon_file  # noqa: F401
 
 
-def _isolated_script(page: Page, opts: Options, lexicons: tuple[Path, ...] | None) -> Script:
-    """Extract and segment in a worker process, bounded in time and memory."""
-    # A page that hangs, crashes or exhausts the HTML parser fails alone, with its reason.
+def extraction_pool(opts: Options) -> pool.Pool:
+    """An extraction worker, starting now and bounded in time and memory.
+
+    While this process has no other thread yet, the worker is forked from it: it then imports
+    trafilatura alongside the synthesis workers loading theirs, instead of before them in
+    the forkserver they share.
+    """
     from narrate import workers as pool
 
-    source = page.url or "the page"
     try:
-        [outcome] = pool.run(
-            [(page, opts, lexicons)],
-            init=_no_state,
+        return pool.Pool(
+            init=_import_extraction,
             init_arg=None,
             work=_page_script,
             processes=1,
@@ -127,7 +128,27 @@ def _isolated_script(page: Page, opts: Options, lexicons: tuple[Path, ...] | Non
             retries=0,  # the same page would fail the same way again
             memory_bytes=opts.extract.memory_mb * 1024 * 1024 or None,
             preload=WORKER_MODULES,
+            fork_now=threading.active_count() == 1,
         )
+    except OSError as exc:
+        raise NarrateError(f"cannot start the extraction worker: {exc}") from exc
+
+
+def script_from_page(
+    page: Page, opts: Options, *, pronounce: bool = True, extraction: pool.Pool | None = None
+) -> Script:
+    """Extract and segment a page; with `pronounce`, the lexicons shape the spoken text.
+
+    It runs in `extraction` (a worker from extraction_pool), else in a worker started now:
+    a page that hangs, crashes or exhausts the HTML parser fails alone, with its reason.
+    """
+    from narrate import workers as pool
+
+    source = page.url or "the page"
+    task = (page, opts, opts.lexicons if pronounce else None)
+    try:
+        with extraction or extraction_pool(opts) as worker:
+            outcome = worker.submit(task).result()
     except pool.PoolError as exc:
         raise NarrateError(f"cannot start the extraction worker: {exc}") from exc
     if not isinstance(outcome, pool.Failure):
@@ -298,7 +319,8 @@ def _run_executor(opts: Options, executor: Executor | None) -> Iterator[Executor
     from narrate.audio import synthesize
     from narrate.audio.executor import LocalExecutor
 
-    with LocalExecutor(opts.workers, preload=WORKER_MODULES) as own:
+    # Its forkserver preloads Piper alone: an extraction_pool worker imports the rest itself.
+    with LocalExecutor(opts.workers) as own:
         own.start(synthesize.voices_of(voices.load_profile(opts.profile)))
         yield own
 
@@ -325,8 +347,9 @@ def narrate_article(
         running = functools.cache(lambda: stack.enter_context(_run_executor(opts, executor)))
 
         def extracted() -> Script:
+            extraction = extraction_pool(opts)  # first: forked before running() adds threads
             running()
-            return script_from_page(page, opts)
+            return script_from_page(page, opts, extraction=extraction)
 
         script = _logged(replay.script(page, opts, extracted))
         if out is None:
@@ -354,8 +377,10 @@ def stream_article(
     Raises encode.ListenerGone when the reader goes away.
     """
     load_bumpers(opts)
+    page = fetch.read_source(source, opts.limits)
+    extraction = extraction_pool(opts)
     with _run_executor(opts, executor) as running:
-        script = _logged(load_script(source, opts))
+        script = _logged(script_from_page(page, opts, extraction=extraction))
         profile = _profile(opts, script)
         bumpers = load_bumpers(opts, profile)
         layout, _ = speak(script, profile, sink, opts, progress, running, bumpers, on_cue)

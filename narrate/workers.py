@@ -77,6 +77,10 @@ class Pool:
     fails at once; one whose worker dies or passes `timeout_s` is retried `retries` times in
     a fresh worker. `memory_bytes` caps each worker's address space (RLIMIT_AS); a worker is
     renewed after `max_tasks`. Cancelling a future not yet dispatched drops its task.
+
+    With `fork_now`, the workers are forked from this process at once, by the calling thread
+    (which must be the process's only one): they share what it has imported and need no
+    forkserver. Such a pool never forks again; a worker it loses is not replaced.
     """
 
     def __init__(
@@ -92,10 +96,13 @@ class Pool:
         memory_bytes: int | None = None,
         preload: Sequence[str] = (),
         max_tasks: int | None = None,
+        fork_now: bool = False,
     ):
         self._max_tasks = max_tasks
-        self._ctx = multiprocessing.get_context(START_METHOD)
-        if preload and START_METHOD == "forkserver":
+        self._forked = fork_now
+        self.start_method = "fork" if fork_now else START_METHOD
+        self._ctx = multiprocessing.get_context(self.start_method)
+        if preload and not fork_now:
             self._ctx.set_forkserver_preload(list(preload))
         self._spawn = (init, init_arg, work, memory_bytes, worker_process.parent_logs())
         self.size = max(1, processes or os.cpu_count() or 1)
@@ -109,6 +116,11 @@ class Pool:
         self._closed = False
         self._broken: PoolError | None = None
         self._warm = 0
+        if fork_now:
+            if threading.active_count() > 1:
+                raise RuntimeError("fork_now needs a process with no other thread")
+            for _ in range(self.size):
+                self._start_worker()
         self._thread = threading.Thread(target=self._loop, name="narrate-pool", daemon=True)
         self._thread.start()
 
@@ -156,7 +168,7 @@ class Pool:
         process.start()
         child.close()
         self._workers.append(_Worker(process, parent, time.monotonic()))
-        log.debug("started worker %s", process.pid)
+        log.debug("started worker %s (%s)", process.pid, self.start_method)
 
     def _lose(self, worker: _Worker, why: str, timed_out: bool = False) -> None:
         """A worker died or hung: end it, and retry or fail the task it held."""
@@ -229,7 +241,10 @@ class Pool:
                 queued = len(self._pending)
                 warm = self._warm
             busy = sum(1 for w in self._workers if w.task is not None)
-            while len(self._workers) < min(self.size, max(busy + queued, warm)):
+            if self._forked and not self._workers:
+                raise PoolError("its worker processes are gone")
+            wanted = 0 if self._forked else min(self.size, max(busy + queued, warm))
+            while len(self._workers) < wanted:
                 self._start_worker()
             for worker in list(self._workers):
                 if worker.ready and worker.task is None:

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -210,7 +211,12 @@ def _work(_state: None, task: str) -> object:
         time.sleep(60)
     if task == "hog":
         return len(bytearray(8 << 30))
-    if task == "status":
+    if task == "status":  # an extraction worker's size, whatever its forkserver preloaded
+        from narrate.article import extract, segment
+        from narrate.speech import lexicon_file
+
+        article = extract.extract(Page(html=page(*ARTICLES["river"])))
+        segment.segment(article, lexicon=lexicon_file.load_lexicon(article.lang, ()))
         return Path("/proc/self/status").read_text()
     return task.upper()
 
@@ -239,6 +245,53 @@ def test_workers_lose_only_the_task_that_crashes_hangs_or_blows_up() -> None:
     assert isinstance(hung, pool.Failure) and "timed out after 3 s" in hung.message
 
 
+FORKED = """
+import os, threading
+from narrate import pipeline, workers as pool
+
+def work(_state, task):
+    if task == "segfault":
+        import ctypes
+        ctypes.string_at(0)
+    return os.getppid()
+
+def nothing(_arg):
+    return None
+
+with pool.Pool(init=nothing, init_arg=None, work=work, processes=1, retries=0, fork_now=True) as p:
+    print(p.submit("parent").result() == os.getpid())
+    crashed = p.submit("segfault").result()
+    print(isinstance(crashed, pool.Failure) and crashed.crashed)
+    try:
+        p.submit("after").result(timeout=30)
+    except pool.PoolError as exc:
+        print(exc)
+print(pipeline.extraction_pool(pipeline.Options()).start_method)
+threading.Thread(target=threading.Event().wait, daemon=True).start()
+try:
+    pool.Pool(init=nothing, init_arg=None, work=work, fork_now=True)
+except RuntimeError as exc:
+    print(exc)
+print(pipeline.extraction_pool(pipeline.Options()).start_method)
+"""
+
+
+def test_a_pool_forked_from_a_one_thread_process_never_forks_from_its_thread() -> None:
+    # A fresh interpreter: this one may have threads of other tests.
+    run = subprocess.run(
+        [sys.executable, "-c", FORKED], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "True",  # the worker is this process's child, not the forkserver's
+        "True",  # a crash costs its task
+        "its worker processes are gone",  # and is not replaced by a fork from the pool's thread
+        "fork",  # an article's extractor is forked while the process has one thread
+        "fork_now needs a process with no other thread",
+        "forkserver",  # and comes from the forkserver once there are others
+    ]
+
+
 def _worker_size_mb() -> int:
     [status] = pool.run(
         ["status"],
@@ -253,6 +306,9 @@ def _worker_size_mb() -> int:
 
 
 def test_extraction_out_of_memory_fails_that_page_and_the_next_one_works() -> None:
+    # With a thread running, extraction workers come from the forkserver, as _worker_size_mb's:
+    # one forked from this test process would start as big as it is.
+    threading.Thread(target=threading.Event().wait, args=(30,), daemon=True).start()
     tight = pipeline.Options(extract=ExtractLimits(memory_mb=_worker_size_mb() + 64))
     with pytest.raises(InputError, match=r"extracting http://x\.example/big needed more than"):
         pipeline.script_from_page(Page(html=SLOW_PAGE, url="http://x.example/big"), tight)
