@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,8 +36,9 @@ WORKER_MODULES = (
     "narrate.speech.lexicon_file",
     "narrate.audio.engine",
 )
-"""What a run's workers use: the one forkserver they all fork from, started by the first pool
-of the run (extraction or synthesis), imports it once, so that no worker imports it again."""
+"""What a run's workers use, for the forkserver to import once when a pool that forks from it
+(a feed's extraction or synthesis) starts it first. An article's extraction worker is forked
+from narrate instead (extraction_pool), and its synthesis pool preloads Piper alone."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def extraction_pool(opts: Options) -> pool.Pool:
 
     While this process has no other thread yet, the worker is forked from it: it then imports
     trafilatura alongside the synthesis workers loading theirs, instead of before them in
-    the forkserver they share.
+    the forkserver they share (and its memory cap counts from the size it is forked at).
     """
     from narrate import workers as pool
 
@@ -128,7 +128,7 @@ def extraction_pool(opts: Options) -> pool.Pool:
             retries=0,  # the same page would fail the same way again
             memory_bytes=opts.extract.memory_mb * 1024 * 1024 or None,
             preload=WORKER_MODULES,
-            fork_now=threading.active_count() == 1,
+            fork_now=pool.one_thread(),
         )
     except OSError as exc:
         raise NarrateError(f"cannot start the extraction worker: {exc}") from exc
@@ -347,7 +347,8 @@ def narrate_article(
         running = functools.cache(lambda: stack.enter_context(_run_executor(opts, executor)))
 
         def extracted() -> Script:
-            extraction = extraction_pool(opts)  # first: forked before running() adds threads
+            # First: forked before running() adds threads.
+            extraction = stack.enter_context(extraction_pool(opts))
             running()
             return script_from_page(page, opts, extraction=extraction)
 
@@ -377,9 +378,8 @@ def stream_article(
     Raises encode.ListenerGone when the reader goes away.
     """
     load_bumpers(opts)
-    page = fetch.read_source(source, opts.limits)
-    extraction = extraction_pool(opts)
-    with _run_executor(opts, executor) as running:
+    with extraction_pool(opts) as extraction, _run_executor(opts, executor) as running:
+        page = fetch.read_source(source, opts.limits)  # while the workers start
         script = _logged(script_from_page(page, opts, extraction=extraction))
         profile = _profile(opts, script)
         bumpers = load_bumpers(opts, profile)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import resource
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 
@@ -28,6 +31,33 @@ def limit_memory(max_bytes: int | None) -> None:
     if hard != resource.RLIM_INFINITY:
         max_bytes = min(max_bytes, hard)
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
+
+
+def address_space() -> int:
+    """This process's address space (VmSize) in bytes; 0 where there is no /proc."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0
+    sizes = [line.split()[1] for line in status.splitlines() if line.startswith("VmSize:")]
+    return int(sizes[0]) * 1024 if sizes else 0
+
+
+def detach(inherited: Sequence[Connection]) -> None:
+    """A forked worker lets go of what it inherited from its parent but must not hold.
+
+    Its copies of the parent's pipe ends would keep its own pipe open after the parent dies,
+    and its stdout may be the parent's MP3 stream (`-o -`): a reader would wait for its EOF.
+    Stopping it is the parent's job (it kills it on close): the CLI's SIGTERM handler and
+    Ctrl-C, sent to the whole process group, are not.
+    """
+    for conn in inherited:
+        conn.close()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def parent_logs() -> tuple[int, str | None]:
@@ -51,9 +81,18 @@ def serve(
     work: Callable,
     memory_bytes: int | None = None,
     logs: tuple[int, str | None] = (logging.WARNING, None),
+    inherited: Sequence[Connection] | None = None,
 ) -> None:
-    """A worker's life: initialise once, then answer tasks until told to stop."""
+    """A worker's life: initialise once, then answer tasks until told to stop.
+
+    `inherited` is None for a forkserver's worker; a worker forked from its parent gets the
+    parent's connections to close, and may use `memory_bytes` beyond the size it starts at.
+    """
     log_like_parent(*logs)
+    if inherited is not None:
+        detach(inherited)
+        if memory_bytes:
+            memory_bytes += address_space()
     try:
         limit_memory(memory_bytes)
         state = init(init_arg)

@@ -98,6 +98,8 @@ class Pool:
         max_tasks: int | None = None,
         fork_now: bool = False,
     ):
+        if fork_now and not one_thread():
+            raise RuntimeError("fork_now needs a process with no other thread")
         self._max_tasks = max_tasks
         self._forked = fork_now
         self.start_method = "fork" if fork_now else START_METHOD
@@ -116,9 +118,8 @@ class Pool:
         self._closed = False
         self._broken: PoolError | None = None
         self._warm = 0
+        self._lost = ""
         if fork_now:
-            if threading.active_count() > 1:
-                raise RuntimeError("fork_now needs a process with no other thread")
             for _ in range(self.size):
                 self._start_worker()
         self._thread = threading.Thread(target=self._loop, name="narrate-pool", daemon=True)
@@ -162,8 +163,11 @@ class Pool:
 
     def _start_worker(self) -> None:
         parent, child = self._ctx.Pipe()
+        ours = (parent, self._wake_r, self._wake_w, *(w.conn for w in self._workers))
         process = self._ctx.Process(
-            target=worker_process.serve, args=(child, *self._spawn), daemon=True
+            target=worker_process.serve,
+            args=(child, *self._spawn, ours if self._forked else None),
+            daemon=True,
         )
         process.start()
         child.close()
@@ -173,6 +177,7 @@ class Pool:
     def _lose(self, worker: _Worker, why: str, timed_out: bool = False) -> None:
         """A worker died or hung: end it, and retry or fail the task it held."""
         pid = worker.process.pid
+        self._lost = why
         self._workers.remove(worker)
         _stop(worker)
         task = worker.task
@@ -242,7 +247,7 @@ class Pool:
                 warm = self._warm
             busy = sum(1 for w in self._workers if w.task is not None)
             if self._forked and not self._workers:
-                raise PoolError("its worker processes are gone")
+                raise PoolError(f"its worker processes are gone (the last one {self._lost})")
             wanted = 0 if self._forked else min(self.size, max(busy + queued, warm))
             while len(self._workers) < wanted:
                 self._start_worker()
@@ -311,6 +316,14 @@ class Pool:
             # It exits after a MemoryError; after max_tasks, a fresh one drops its grown heap.
             self._workers.remove(worker)
             _stop(worker)
+
+
+def one_thread() -> bool:
+    """True when this process runs one thread, native ones included: then a fork is safe."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: Python's own threads are all it can see
+        return threading.active_count() == 1
 
 
 def run(

@@ -285,11 +285,44 @@ def test_a_pool_forked_from_a_one_thread_process_never_forks_from_its_thread() -
     assert run.stdout.splitlines() == [
         "True",  # the worker is this process's child, not the forkserver's
         "True",  # a crash costs its task
-        "its worker processes are gone",  # and is not replaced by a fork from the pool's thread
+        # and is not replaced by a fork from the pool's thread
+        "its worker processes are gone (the last one died (signal 11))",
         "fork",  # an article's extractor is forked while the process has one thread
         "fork_now needs a process with no other thread",
         "forkserver",  # and comes from the forkserver once there are others
     ]
+
+
+ORPHANED = """
+import os, signal
+from narrate import workers as pool
+
+def work(_state, _task):
+    return os.getpid(), os.readlink("/proc/self/fd/1")
+
+p = pool.Pool(init=lambda _: None, init_arg=None, work=work, processes=1, fork_now=True)
+print(*p.submit("x").result(), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_forked_worker_holds_no_stdout_and_ends_with_its_killed_parent() -> None:
+    # run() reads stdout to its end: a worker still holding it would hold this up.
+    cmd = [sys.executable, "-c", ORPHANED]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    pid, stdout = run.stdout.split()
+    assert stdout == "/dev/null"
+    deadline = time.monotonic() + 10
+    while _running(int(pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(int(pid))
 
 
 def _worker_size_mb() -> int:
@@ -308,12 +341,16 @@ def _worker_size_mb() -> int:
 def test_extraction_out_of_memory_fails_that_page_and_the_next_one_works() -> None:
     # With a thread running, extraction workers come from the forkserver, as _worker_size_mb's:
     # one forked from this test process would start as big as it is.
-    threading.Thread(target=threading.Event().wait, args=(30,), daemon=True).start()
-    tight = pipeline.Options(extract=ExtractLimits(memory_mb=_worker_size_mb() + 64))
-    with pytest.raises(InputError, match=r"extracting http://x\.example/big needed more than"):
-        pipeline.script_from_page(Page(html=SLOW_PAGE, url="http://x.example/big"), tight)
-    script = pipeline.script_from_page(Page(html=page(*ARTICLES["river"])), tight)
-    assert script.title == "River levels rise in the valley"
+    running = threading.Event()
+    threading.Thread(target=running.wait, daemon=True).start()
+    try:
+        tight = pipeline.Options(extract=ExtractLimits(memory_mb=_worker_size_mb() + 64))
+        with pytest.raises(InputError, match=r"extracting http://x\.example/big needed more"):
+            pipeline.script_from_page(Page(html=SLOW_PAGE, url="http://x.example/big"), tight)
+        script = pipeline.script_from_page(Page(html=page(*ARTICLES["river"])), tight)
+        assert script.title == "River levels rise in the valley"
+    finally:
+        running.set()
 
 
 def test_extraction_errors_keep_their_message() -> None:
