@@ -325,6 +325,31 @@ def test_a_forked_worker_holds_no_stdout_and_ends_with_its_killed_parent() -> No
     assert not _running(int(pid))
 
 
+def _sign_in(register: Path) -> Path:
+    with register.open("a") as f:
+        f.write(f"{os.getpid()}\n")
+    return register
+
+
+def _nap(_register: Path, seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_warmed_pool_starts_one_worker_and_the_next_when_work_waits(tmp_path: Path) -> None:
+    register = tmp_path / "workers"
+    register.touch()
+    with pool.Pool(init=_sign_in, init_arg=register, work=_nap, processes=2) as workers:
+        workers.start(1)
+        deadline = time.monotonic() + 30
+        while not register.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        assert len(register.read_text().split()) == 1
+        pids = {f.result() for f in [workers.submit(0.5), workers.submit(0.5)]}
+    assert len(pids) == 2 and set(register.read_text().split()) == {str(p) for p in pids}
+
+
 def _worker_size_mb() -> int:
     [status] = pool.run(
         ["status"],

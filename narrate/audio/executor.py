@@ -91,7 +91,9 @@ class LocalExecutor:
         self.close()
 
     def start(self, voices: Voices) -> None:
-        self._started(voices).start()
+        # One worker now; the others start when a second job is queued. A re-narration with a
+        # sentence or two to make then loads no model it does not use, beside the extraction.
+        self._started(voices).start(1)
 
     def submit(self, job: Job) -> Future[Clip]:
         return _clip_future(self._started([(job.model, job.onnx)]).submit(job), job.text)
