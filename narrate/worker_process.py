@@ -23,6 +23,9 @@ def portable(exc: BaseException) -> BaseException:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
 def limit_memory(max_bytes: int | None) -> None:
     """Cap this process's address space, so a runaway allocation fails here with MemoryError."""
     if not max_bytes:
@@ -41,6 +44,15 @@ def address_space() -> int:
         return 0
     sizes = [line.split()[1] for line in status.splitlines() if line.startswith("VmSize:")]
     return int(sizes[0]) * 1024 if sizes else 0
+
+
+def resident(pid: int) -> int:
+    """A process's resident memory (RSS) in bytes; 0 where there is no /proc."""
+    try:
+        pages = Path(f"/proc/{pid}/statm").read_text().split()[1]
+    except (OSError, IndexError):
+        return 0
+    return int(pages) * _PAGE
 
 
 def detach(inherited: Sequence[Connection]) -> None:

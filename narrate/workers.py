@@ -27,6 +27,8 @@ START_METHOD = "forkserver"
 """Workers never inherit the parent's threads (ONNX Runtime's pools are not fork-safe)."""
 STARTUP_FAILURES = 3
 """Workers that may die or fail to start before the pool gives up."""
+RENEW_MIN_TASKS = 10
+"""Answers a worker gives before its memory can renew it: at most one restart per ten tasks."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,9 @@ class Pool:
     result or a Failure, and raises PoolError when workers cannot start. A task that raises
     fails at once; one whose worker dies or passes `timeout_s` is retried `retries` times in
     a fresh worker. `memory_bytes` caps each worker's address space (RLIMIT_AS); a worker is
-    renewed after `max_tasks`. Cancelling a future not yet dispatched drops its task.
+    renewed after `max_tasks`, and when an answer leaves it holding more than `renew_bytes`
+    of resident memory (from its RENEW_MIN_TASKS-th answer on, so that one which starts
+    bigger still serves that many). Cancelling a future not yet dispatched drops its task.
 
     With `fork_now`, the workers are forked from this process at once, by the calling thread
     (which must be the process's only one): they share what it has imported and need no
@@ -96,11 +100,13 @@ class Pool:
         memory_bytes: int | None = None,
         preload: Sequence[str] = (),
         max_tasks: int | None = None,
+        renew_bytes: int | None = None,
         fork_now: bool = False,
     ):
         if fork_now and not one_thread():
             raise RuntimeError("fork_now needs a process with no other thread")
         self._max_tasks = max_tasks
+        self._renew_bytes = renew_bytes
         self._forked = fork_now
         self.start_method = "fork" if fork_now else START_METHOD
         self._ctx = multiprocessing.get_context(self.start_method)
@@ -312,10 +318,21 @@ class Pool:
             else:
                 task.future.set_result(Failure(str(payload), crashed=False, error=payload))
         worker.answered += 1
-        if isinstance(payload, MemoryError) or worker.answered == self._max_tasks:
-            # It exits after a MemoryError; after max_tasks, a fresh one drops its grown heap.
+        if isinstance(payload, MemoryError) or self._outgrown(worker):
+            # It exits after a MemoryError; otherwise a fresh one drops its grown heap.
             self._workers.remove(worker)
             _stop(worker)
+
+    def _outgrown(self, worker: _Worker) -> bool:
+        if worker.answered == self._max_tasks:
+            return True
+        if self._renew_bytes is None or worker.answered < RENEW_MIN_TASKS:
+            return False
+        held = worker_process.resident(worker.process.pid)
+        if held <= self._renew_bytes:
+            return False
+        log.debug("worker %s holds %d MB: renewing it", worker.process.pid, held >> 20)
+        return True
 
 
 def one_thread() -> bool:

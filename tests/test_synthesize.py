@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from narrate import workers
+from narrate import worker_process, workers
 from narrate.audio import voices
 from narrate.audio.audition import check_profile, say
 from narrate.audio.cache import ClipCache
@@ -173,6 +173,33 @@ def test_a_worker_is_renewed_after_max_tasks_and_every_task_is_answered() -> Non
     assert len(pids) == 5 and all(isinstance(p, int) for p in pids)
     assert [len(set(pids[i : i + 2])) for i in (0, 2, 4)] == [1, 1, 1]  # two each, then a new one
     assert len(set(pids)) == 3
+
+
+def _resident(_state: object, _task: int) -> int:
+    return worker_process.resident(os.getpid())
+
+
+def _hoard(held: list[bytes], mb: int) -> int:
+    held.append(b"x" * (mb << 20))  # written, so resident
+    return os.getpid()
+
+
+def _fresh_list(_arg: object) -> list[bytes]:
+    return []
+
+
+def test_a_worker_that_grows_past_renew_bytes_is_renewed_after_its_tenth_answer() -> None:
+    with workers.Pool(init=_echo_init, init_arg=None, work=_resident, processes=1) as pool:
+        start = pool.submit(0).result(timeout=60)
+    assert start > 0
+    limit = start + 100 * 2**20  # passed at the seventh answer: 7 x 16 MB held
+    with workers.Pool(
+        init=_fresh_list, init_arg=None, work=_hoard, processes=1, renew_bytes=limit
+    ) as pool:
+        pids = [pool.submit(16).result(timeout=60) for _ in range(12)]
+    assert workers.RENEW_MIN_TASKS == 10
+    assert len(set(pids[:10])) == 1  # over the limit from the seventh, but ten come first
+    assert pids[10] != pids[9] and pids[10] == pids[11]
 
 
 def test_the_pool_isolates_crashes_hangs_and_errors() -> None:
