@@ -223,7 +223,7 @@ def narrate_script(
     from narrate.audio import artwork, tag, transcript
 
     check_output(out)
-    profile = _profile(opts, script)
+    profile = profile_for(opts, script)
     bumpers = load_bumpers(opts, profile)
     art = cover.fetch_cover(script.image, opts.limits) if opts.cover else None
     with atomic_path(out) as tmp:
@@ -304,7 +304,8 @@ def speak(
         encoder.abort()
 
 
-def _profile(opts: Options, script: Script) -> voices.Profile:
+def profile_for(opts: Options, script: Script) -> voices.Profile:
+    """The voice profile that speaks a script: the chosen one, for the script's language."""
     return voices.load_profile(opts.profile).for_language(
         script.lang, explicit=opts.profile is not None
     )
@@ -360,7 +361,7 @@ def narrate_article(
             script,
             (out, *sidecars(out), *extra_transcripts(out), artwork_path(out)),
             opts,
-            _profile(opts, script),
+            profile_for(opts, script),
             lambda: narrate_script(script, out, opts, progress, running()),
         )
 
@@ -381,7 +382,7 @@ def stream_article(
     with extraction_pool(opts) as extraction, _run_executor(opts, executor) as running:
         page = fetch.read_source(source, opts.limits)  # while the workers start
         script = _logged(script_from_page(page, opts, extraction=extraction))
-        profile = _profile(opts, script)
+        profile = profile_for(opts, script)
         bumpers = load_bumpers(opts, profile)
         layout, _ = speak(script, profile, sink, opts, progress, running, bumpers, on_cue)
         return layout

@@ -17,7 +17,7 @@ from narrate.audio import voices
 from narrate.audio.audition import check_profile, say
 from narrate.audio.cache import ClipCache
 from narrate.audio.engine import Engine
-from narrate.audio.executor import worker_init
+from narrate.audio.executor import Ahead, LocalExecutor, worker_init
 from narrate.audio.job import Job
 from narrate.audio.measure import median_f0, recognise, recogniser, word_errors
 from narrate.audio.split import speakable, split_long
@@ -200,6 +200,30 @@ def test_a_worker_that_grows_past_renew_bytes_is_renewed_after_its_tenth_answer(
     assert workers.RENEW_MIN_TASKS == 10
     assert len(set(pids[:10])) == 1  # over the limit from the seventh, but ten come first
     assert pids[10] != pids[9] and pids[10] == pids[11]
+
+
+def test_jobs_queued_ahead_are_handed_to_the_stream_that_asks_for_them() -> None:
+    model = voices.resolve_model("joe")
+    delivery = voices.load_profile().delivery("narration")
+    first, second, other = (
+        Job(model, str(model.onnx), False, delivery, t) for t in ("One.", "Two.", "Three.")
+    )
+    ahead = Ahead(LocalExecutor(1))
+    try:
+        early, _ = ahead.queue([first, second])
+        assert ahead.queue([first]) == [early]  # queued once
+        assert ahead.submit(first) is early
+        clip = early.result(timeout=60)
+        assert isinstance(clip, Clip) and len(clip.samples) > 0
+        again = ahead.submit(first)  # handed out once: asked again, it is synthesised again
+        assert again is not early and again.result(timeout=60).duration_ms > 0
+        assert ahead.submit(other).result(timeout=60).duration_ms > 0
+        unasked = ahead.queue(
+            [Job(model, str(model.onnx), False, delivery, f"Number {n}.") for n in range(4)]
+        )
+    finally:
+        ahead.close()
+    assert sum(f.cancelled() for f in unasked) >= 3  # one worker: at most one had started
 
 
 def test_the_pool_isolates_crashes_hangs_and_errors() -> None:

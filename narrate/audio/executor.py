@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Protocol
@@ -69,6 +70,44 @@ def executor_for(
             "pip install 'narrate-news[cluster]'"
         ) from exc
     return DaskExecutor(cluster, workers)
+
+
+class Ahead:
+    """An executor that also takes jobs early, for a later stream that will ask for them.
+
+    A feed queues the next item's sentences behind this item's: the pool then never waits
+    between items. `submit` hands back a job's early future, whatever thread queued it.
+    """
+
+    def __init__(self, inner: Executor):
+        self.inner = inner
+        self._early: dict[str, Future[Clip]] = {}
+        self._lock = threading.Lock()
+
+    def start(self, voices: Voices) -> None:
+        self.inner.start(voices)
+
+    def queue(self, jobs: Sequence[Job]) -> list[Future[Clip]]:
+        """Submit jobs now, in order (a job already queued is not queued twice)."""
+        futures = []
+        for job in jobs:
+            with self._lock:
+                if job.key not in self._early:
+                    self._early[job.key] = self.inner.submit(job)
+                futures.append(self._early[job.key])
+        return futures
+
+    def submit(self, job: Job) -> Future[Clip]:
+        with self._lock:
+            early = self._early.pop(job.key, None)
+        return early if early is not None else self.inner.submit(job)
+
+    def close(self) -> None:
+        with self._lock:
+            left, self._early = list(self._early.values()), {}
+        for future in left:
+            future.cancel()
+        self.inner.close()
 
 
 class LocalExecutor:

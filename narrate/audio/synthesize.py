@@ -72,11 +72,7 @@ def stream(
                 raise SynthesisError(
                     f"nothing to speak in {sentence.text!r} (spoken as {sentence.spoken!r})"
                 )
-    planner = _Planner(profile, cache)
-    plan: list[tuple[int, Slot]] = []
-    for run in inline.runs(script):
-        for (i, _), slot in zip(run, planner.slots(script, run), strict=True):
-            plan.append((i, slot))
+    planner, plan = _plan(script, profile, cache)
     jobs = planner.jobs
     uses = collections.Counter(slot.key for _, slot in plan)
     total = sum(uses.values())
@@ -136,6 +132,24 @@ def stream(
                 cache.put(key, future.result())  # kept for the next try after a failure
         if own is not None:
             own.close()
+
+
+def to_synthesise(script: Script, profile: Profile, cache: ClipCache | None = None) -> list[Job]:
+    """The jobs stream() would submit for a script: its sentences not in the cache."""
+    planner, _ = _plan(script, profile, cache or ClipCache())
+    return list(planner.jobs.values())
+
+
+def _plan(
+    script: Script, profile: Profile, cache: ClipCache
+) -> tuple[_Planner, list[tuple[int, Slot]]]:
+    """Each sentence's segment index and slot, in speaking order, and the planner's jobs."""
+    planner = _Planner(profile, cache)
+    plan: list[tuple[int, Slot]] = []
+    for run in inline.runs(script):
+        for (i, _), slot in zip(run, planner.slots(script, run), strict=True):
+            plan.append((i, slot))
+    return planner, plan
 
 
 def _render_here(job: Job) -> Clip:

@@ -5,12 +5,14 @@ it with the single-article pipeline → write feed.xml from the episodes that ar
 published → remove files no item refers to any more. Each step commits its result to the state
 database before the next begins, so a run killed anywhere is finished by the next one.
 
-One executor synthesises for the whole run, and the next item's page is fetched and extracted
-in a thread while the current one is synthesised; only this thread writes the state database.
+One executor synthesises for the whole run. The next item's page is fetched and extracted in a
+thread while the current one is synthesised, and its new sentences are queued behind the current
+one's, so the workers go on from one item to the next; only this thread writes the state database.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,8 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from narrate import pipeline
-from narrate.audio.executor import executor_for
-from narrate.audio.synthesize import voices_of
+from narrate.audio.cache import ClipCache
+from narrate.audio.executor import Ahead, executor_for
+from narrate.audio.levels import levels
+from narrate.audio.synthesize import to_synthesise, voices_of
 from narrate.audio.voices import load_profile
 from narrate.errors import ConfigError, NarrateError
 from narrate.feed import read as feeds
@@ -35,6 +39,7 @@ from narrate.feed.items import (
     options,
     prepare,
     process,
+    unchanged,
     waiting,
     work,
 )
@@ -42,6 +47,8 @@ from narrate.feed.publish import FEED_FILE, publish
 from narrate.feed.state import Item, State, locked
 from narrate.models import Progress
 from narrate.pipeline import Options
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ def run(
     # An unreachable cluster stops the run too, before any feed is read.
     with (
         locked(out),
-        closing(executor_for(config.cluster, config.workers, [pipeline.__name__])) as executor,
+        closing(Ahead(executor_for(config.cluster, config.workers, [pipeline.__name__]))) as ahead,
         State.open(out) as db,
     ):
         (out / EPISODES).mkdir(exist_ok=True)
@@ -103,13 +110,13 @@ def run(
             raise NarrateError(f"none of the {len(sources)} feeds could be read; first: {first}")
         todo = work(db, sources, config, now)
         if any(item.status == "discovered" for item in todo):  # new items: synthesis ahead
-            executor.start(voices_of(load_profile(opts.profile)))  # loads while pages are read
+            ahead.start(voices_of(load_profile(opts.profile)))  # loads while pages are read
         outcomes: list[ItemOutcome] = []
         narrated = 0
-        for done, (item, prepared) in enumerate(_ahead(todo, config, opts)):
+        for done, (item, prepared) in enumerate(_ahead(todo, config, opts, ahead)):
             if progress:
                 progress(done, len(todo), item.title)
-            result = process(db, item, config, opts, now, executor, prepared)
+            result = process(db, item, config, opts, now, ahead, prepared)
             narrated += result.outcome in ("published", "republished")
             outcomes.append(result)
         if progress:
@@ -133,15 +140,35 @@ def run(
 
 
 def _ahead(
-    todo: Sequence[Item], config: BatchConfig, opts: Options
+    todo: Sequence[Item], config: BatchConfig, opts: Options, ahead: Ahead
 ) -> Iterator[tuple[Item, Future[Prepared]]]:
     """Each item with its page being prepared; the next one's starts as this one is handed out."""
     preparing: dict[int, Future[Prepared]] = {}
     for i in range(len(todo) + 1):
         if i < len(todo):
-            preparing[i] = _soon(prepare, todo[i], config, opts)
+            preparing[i] = _soon(_prepare_queued, todo[i], config, opts, ahead)
         if i:
             yield todo[i - 1], preparing.pop(i - 1)
+
+
+def _prepare_queued(item: Item, config: BatchConfig, opts: Options, ahead: Ahead) -> Prepared:
+    """prepare(), then the item's new sentences queued behind those of the item being spoken.
+
+    A voice setting heard for the first time is measured first: its level is what the item's
+    encoder starts with, and that must not wait behind the sentences.
+    """
+    found = prepare(item, config, opts)
+    if found is None or unchanged(item, found[0], config):
+        return found
+    script = found[0]
+    try:
+        profile = pipeline.profile_for(opts, script)
+        cache = ClipCache()
+        levels(profile, cache, ahead)
+        ahead.queue(to_synthesise(script, profile, cache))
+    except NarrateError as exc:  # process() meets it again, and records it on the item
+        log.debug("%s not queued ahead: %s", item.title, exc)
+    return found
 
 
 def _soon(fn: Callable[..., Prepared], *args: object) -> Future[Prepared]:

@@ -147,7 +147,7 @@ def process(
             return ItemOutcome(item.guid, item.title, "unchanged", "page not modified")
         script, etag, last_modified = found
         digest = content_hash(script)
-        if had_episode and digest == item.content_hash and files_present(config.out, item):
+        if unchanged(item, script, config):
             status = "published" if item.status in ("published", "failed") else item.status
             db.update(
                 item.guid,
@@ -216,6 +216,15 @@ def process(
 
 Prepared = tuple[Script, str | None, str | None] | None
 """An item's script and its page's ETag and Last-Modified; None when the page is unchanged."""
+
+
+def unchanged(item: Item, script: Script, config: BatchConfig) -> bool:
+    """Whether the item's episode already speaks this script, with all its files in place."""
+    return (
+        item.audio is not None
+        and content_hash(script) == item.content_hash
+        and files_present(config.out, item)
+    )
 
 
 def prepare(item: Item, config: BatchConfig, opts: pipeline.Options) -> Prepared:
