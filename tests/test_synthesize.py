@@ -14,14 +14,15 @@ import pytest
 
 from narrate import worker_process, workers
 from narrate.audio import voices
+from narrate.audio.ahead import Ahead
 from narrate.audio.audition import check_profile, say
 from narrate.audio.cache import ClipCache
 from narrate.audio.engine import Engine
-from narrate.audio.executor import Ahead, LocalExecutor, worker_init
+from narrate.audio.executor import LocalExecutor, worker_init
 from narrate.audio.job import Job
 from narrate.audio.measure import median_f0, recognise, recogniser, word_errors
 from narrate.audio.split import speakable, split_long
-from narrate.audio.synthesize import synthesize
+from narrate.audio.synthesize import synthesize, to_synthesise
 from narrate.errors import SynthesisError, VoiceError
 from narrate.models import Chapter, Clip, Delivery, Role, Script, Segment, Sentence
 
@@ -202,28 +203,48 @@ def test_a_worker_that_grows_past_renew_bytes_is_renewed_after_its_tenth_answer(
     assert pids[10] != pids[9] and pids[10] == pids[11]
 
 
-def test_jobs_queued_ahead_are_handed_to_the_stream_that_asks_for_them() -> None:
+def test_jobs_queued_ahead_are_handed_to_the_stream_that_asks_for_them(
+    clip_cache: ClipCache,
+) -> None:
     model = voices.resolve_model("joe")
     delivery = voices.load_profile().delivery("narration")
-    first, second, other = (
-        Job(model, str(model.onnx), False, delivery, t) for t in ("One.", "Two.", "Three.")
-    )
-    ahead = Ahead(LocalExecutor(1))
+
+    def job(text: str) -> Job:
+        return Job(model, str(model.onnx), False, delivery, text)
+
+    ahead = Ahead(LocalExecutor(1), clip_cache)
     try:
-        early, _ = ahead.queue([first, second])
-        assert ahead.queue([first]) == [early]  # queued once
-        assert ahead.submit(first) is early
-        clip = early.result(timeout=60)
-        assert isinstance(clip, Clip) and len(clip.samples) > 0
-        again = ahead.submit(first)  # handed out once: asked again, it is synthesised again
+        early, made = ahead.queue(0, [job("One."), job("Two.")])
+        assert ahead.queue(0, [job("One.")]) == [early]  # queued once
+        assert ahead.submit(job("One.")) is early
+        assert isinstance(early.result(timeout=60), Clip)
+        again = ahead.submit(job("One."))  # handed out once: asked again, it is made again
         assert again is not early and again.result(timeout=60).duration_ms > 0
-        assert ahead.submit(other).result(timeout=60).duration_ms > 0
-        unasked = ahead.queue(
-            [Job(model, str(model.onnx), False, delivery, f"Number {n}.") for n in range(4)]
-        )
+        made.result(timeout=60)
+        ahead.release(0)  # its item never asked for "Two.": kept, not lost
+        assert clip_cache.has(job("Two.").key) and ahead.unclaimed() == 0
+        unasked = ahead.queue(1, [job(f"Number {n}.") for n in range(4)])
     finally:
         ahead.close()
     assert sum(f.cancelled() for f in unasked) >= 3  # one worker: at most one had started
+    with pytest.raises(SynthesisError, match="closed"):
+        ahead.submit(job("Late."))
+
+
+def test_a_stream_claims_every_sentence_queued_ahead_for_its_script(
+    clip_cache: ClipCache,
+) -> None:
+    profile = voices.load_profile()
+    script = _script(("narration", ["A first sentence here.", "And a second one."]))
+    ahead = Ahead(LocalExecutor(2), clip_cache)
+    try:
+        queued = ahead.queue(0, to_synthesise(script, profile, clip_cache))
+        assert len(queued) == 2  # none cached yet
+        clips = synthesize(script, profile, cache=clip_cache, executor=ahead)
+        assert ahead.unclaimed() == 0  # each one the stream asked for was the one queued
+    finally:
+        ahead.close()
+    assert all(f.done() and not f.cancelled() for f in queued) and len(clips[0]) == 2
 
 
 def test_the_pool_isolates_crashes_hangs_and_errors() -> None:

@@ -72,44 +72,6 @@ def executor_for(
     return DaskExecutor(cluster, workers)
 
 
-class Ahead:
-    """An executor that also takes jobs early, for a later stream that will ask for them.
-
-    A feed queues the next item's sentences behind this item's: the pool then never waits
-    between items. `submit` hands back a job's early future, whatever thread queued it.
-    """
-
-    def __init__(self, inner: Executor):
-        self.inner = inner
-        self._early: dict[str, Future[Clip]] = {}
-        self._lock = threading.Lock()
-
-    def start(self, voices: Voices) -> None:
-        self.inner.start(voices)
-
-    def queue(self, jobs: Sequence[Job]) -> list[Future[Clip]]:
-        """Submit jobs now, in order (a job already queued is not queued twice)."""
-        futures = []
-        for job in jobs:
-            with self._lock:
-                if job.key not in self._early:
-                    self._early[job.key] = self.inner.submit(job)
-                futures.append(self._early[job.key])
-        return futures
-
-    def submit(self, job: Job) -> Future[Clip]:
-        with self._lock:
-            early = self._early.pop(job.key, None)
-        return early if early is not None else self.inner.submit(job)
-
-    def close(self) -> None:
-        with self._lock:
-            left, self._early = list(self._early.values()), {}
-        for future in left:
-            future.cancel()
-        self.inner.close()
-
-
 class LocalExecutor:
     """This machine's synthesis worker processes (one ONNX Runtime thread each)."""
 
@@ -125,6 +87,7 @@ class LocalExecutor:
         # imports first (here Piper, and the caller's other stages) no worker imports again.
         self.preload = ["narrate.audio.engine", *preload]
         self._pool: pool.Pool | None = None
+        self._lock = threading.Lock()
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -141,24 +104,26 @@ class LocalExecutor:
         return _clip_future(self._started([(job.model, job.onnx)]).submit(job), job.text)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
 
     def _started(self, voices: Voices) -> pool.Pool:
-        if self._pool is None:
-            self._pool = pool.Pool(
-                init=worker_init,
-                init_arg=list({onnx: (model, onnx) for model, onnx in voices}.values()),
-                work=worker_render,
-                processes=self.workers,
-                timeout_s=self.timeout_s,
-                memory_bytes=MEMORY_MB * 1024 * 1024,
-                preload=self.preload,
-                max_tasks=RENEW_AFTER,
-                renew_bytes=RENEW_MB * 1024 * 1024,
-            )
-        return self._pool
+        with self._lock:  # a feed's prepare threads submit too
+            if self._pool is None:
+                self._pool = pool.Pool(
+                    init=worker_init,
+                    init_arg=list({onnx: (model, onnx) for model, onnx in voices}.values()),
+                    work=worker_render,
+                    processes=self.workers,
+                    timeout_s=self.timeout_s,
+                    memory_bytes=MEMORY_MB * 1024 * 1024,
+                    preload=self.preload,
+                    max_tasks=RENEW_AFTER,
+                    renew_bytes=RENEW_MB * 1024 * 1024,
+                )
+            return self._pool
 
 
 def worker_init(voices: Voices) -> object:

@@ -16,15 +16,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from narrate import pipeline
+from narrate.audio.ahead import Ahead
 from narrate.audio.cache import ClipCache
-from narrate.audio.executor import Ahead, executor_for
+from narrate.audio.executor import executor_for
 from narrate.audio.levels import levels
 from narrate.audio.synthesize import to_synthesise, voices_of
 from narrate.audio.voices import load_profile
@@ -117,6 +118,7 @@ def run(
             if progress:
                 progress(done, len(todo), item.title)
             result = process(db, item, config, opts, now, ahead, prepared)
+            ahead.release(done)
             narrated += result.outcome in ("published", "republished")
             outcomes.append(result)
         if progress:
@@ -146,13 +148,21 @@ def _ahead(
     preparing: dict[int, Future[Prepared]] = {}
     for i in range(len(todo) + 1):
         if i < len(todo):
-            preparing[i] = _soon(_prepare_queued, todo[i], config, opts, ahead)
+            before = preparing.get(i - 1)
+            preparing[i] = _soon(_prepare_queued, i, todo[i], config, opts, ahead, before)
         if i:
             yield todo[i - 1], preparing.pop(i - 1)
 
 
-def _prepare_queued(item: Item, config: BatchConfig, opts: Options, ahead: Ahead) -> Prepared:
-    """prepare(), then the item's new sentences queued behind those of the item being spoken.
+def _prepare_queued(
+    i: int,
+    item: Item,
+    config: BatchConfig,
+    opts: Options,
+    ahead: Ahead,
+    before: Future[Prepared] | None,
+) -> Prepared:
+    """prepare(), then the item's new sentences queued (as `i`) behind the item before it's.
 
     A voice setting heard for the first time is measured first: its level is what the item's
     encoder starts with, and that must not wait behind the sentences.
@@ -160,13 +170,15 @@ def _prepare_queued(item: Item, config: BatchConfig, opts: Options, ahead: Ahead
     found = prepare(item, config, opts)
     if found is None or unchanged(item, found[0], config):
         return found
+    if before is not None:
+        wait([before])  # its sentences go first, whatever became of it
     script = found[0]
     try:
         profile = pipeline.profile_for(opts, script)
         cache = ClipCache()
         levels(profile, cache, ahead)
-        ahead.queue(to_synthesise(script, profile, cache))
-    except NarrateError as exc:  # process() meets it again, and records it on the item
+        ahead.queue(i, to_synthesise(script, profile, cache))
+    except Exception as exc:  # only a head start: process() meets a real problem again
         log.debug("%s not queued ahead: %s", item.title, exc)
     return found
 
