@@ -246,7 +246,7 @@ def test_workers_lose_only_the_task_that_crashes_hangs_or_blows_up() -> None:
 
 
 FORKED = """
-import os, threading
+import os, threading, time
 from narrate import pipeline, workers as pool
 
 def work(_state, task):
@@ -266,6 +266,10 @@ with pool.Pool(init=nothing, init_arg=None, work=work, processes=1, retries=0, f
         p.submit("after").result(timeout=30)
     except pool.PoolError as exc:
         print(exc)
+# The pool's joined thread can stay listed in /proc/self/task a moment after join() returns.
+deadline = time.monotonic() + 5
+while not pool.one_thread() and time.monotonic() < deadline:
+    time.sleep(0.01)
 print(pipeline.extraction_pool(pipeline.Options()).start_method)
 threading.Thread(target=threading.Event().wait, daemon=True).start()
 try:
