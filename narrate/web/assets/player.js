@@ -60,9 +60,12 @@
       return;
     }
     const player = $(".player");
-    const top = player ? player.getBoundingClientRect().bottom : 0;
-    if (r.top < top || r.bottom > innerHeight * 0.85)
+    const covered = player ? player.getBoundingClientRect().bottom : 0;
+    if (r.top < covered || r.bottom > innerHeight * 0.85) {
+      // The player is sticky: aim below where it sits once the page has scrolled, not where it is.
+      const top = player ? player.offsetHeight : 0;
       scrollBy({ top: r.top - top - (innerHeight - top) / 3, behavior: "smooth" });
+    }
   };
   const byHand = () => setFollow(false);
   (box || window).addEventListener("wheel", byHand, { passive: true });
