@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -81,6 +81,8 @@ class Pool:
     renewed after `max_tasks`, and when an answer leaves it holding more than `renew_bytes`
     of resident memory (from its RENEW_MIN_TASKS-th answer on, so that one which starts
     bigger still serves that many). Cancelling a future not yet dispatched drops its task.
+    `forkserver_env` is added to the environment of a forkserver that a worker's start starts
+    (its `preload` modules read it); this process's own environment is as it was afterwards.
 
     With `fork_now`, the workers are forked from this process at once, by the calling thread
     (which must be the process's only one): they share what it has imported and need no
@@ -99,6 +101,7 @@ class Pool:
         retries: int = 1,
         memory_bytes: int | None = None,
         preload: Sequence[str] = (),
+        forkserver_env: Mapping[str, str] | None = None,
         max_tasks: int | None = None,
         renew_bytes: int | None = None,
         fork_now: bool = False,
@@ -107,6 +110,7 @@ class Pool:
             raise RuntimeError("fork_now needs a process with no other thread")
         self._max_tasks = max_tasks
         self._renew_bytes = renew_bytes
+        self._forkserver_env = dict(forkserver_env or {})
         self._forked = fork_now
         self.start_method = "fork" if fork_now else START_METHOD
         self._ctx = multiprocessing.get_context(self.start_method)
@@ -175,7 +179,8 @@ class Pool:
             args=(child, *self._spawn, ours if self._forked else None),
             daemon=True,
         )
-        process.start()
+        with _environment(self._forkserver_env):
+            process.start()
         child.close()
         self._workers.append(_Worker(process, parent, time.monotonic()))
         log.debug("started worker %s (%s)", process.pid, self.start_method)
@@ -333,6 +338,21 @@ class Pool:
             return False
         log.debug("worker %s holds %d MB: renewing it", worker.process.pid, held >> 20)
         return True
+
+
+@contextlib.contextmanager
+def _environment(extra: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with `extra` added, for what starts meanwhile; restored after."""
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def one_thread() -> bool:

@@ -6,6 +6,8 @@ import dataclasses
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 
 from narrate import worker_process, workers
-from narrate.audio import voices
+from narrate.audio import preloaded, voices
 from narrate.audio.ahead import Ahead
 from narrate.audio.audition import check_profile, say
 from narrate.audio.cache import ClipCache
@@ -201,6 +203,50 @@ def test_a_worker_that_grows_past_renew_bytes_is_renewed_after_its_tenth_answer(
     assert workers.RENEW_MIN_TASKS == 10
     assert len(set(pids[:10])) == 1  # over the limit from the seventh, but ten come first
     assert pids[10] != pids[9] and pids[10] == pids[11]
+
+
+_PROBE = (
+    "import narrate.audio.preloaded; from narrate.audio import engine; print(*engine._INHERITED)"
+)
+
+
+def test_a_voice_offered_to_a_forkserver_loads_in_it_and_in_no_other_process() -> None:
+    model = voices.resolve_model("joe")
+    env = {**os.environ, **preloaded.environment([(model, str(model.onnx))])}
+    started_here = [sys.executable, "-c", _PROBE]  # a child of this process, as its forkserver
+    started_by_another = ["sh", "-c", '"$0" "$@"; true', *started_here]  # a grandchild
+    loaded = [
+        subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+        for cmd in (started_here, started_by_another)
+    ]
+    assert loaded == [f"('{model.onnx}', '{model.fingerprint}')\n", "\n"]
+    assert preloaded.ENV not in os.environ
+
+
+def test_synthesis_workers_start_with_the_voice_their_forkserver_loaded(tmp_path: Path) -> None:
+    page = tmp_path / "news.html"
+    page.write_text(
+        "<html><head><title>Small news</title></head><body><article><h1>Small news</h1>"
+        "<p>The council met on Tuesday and agreed to open the library on Sundays.</p>"
+        "<p>Residents welcomed it.</p></article></body></html>"
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "narrate",
+        "-vv",
+        "article",
+        str(page),
+        "-o",
+        str(tmp_path / "n.mp3"),
+    ]
+    env = {**os.environ, "NARRATE_CACHE_DIR": str(tmp_path / "cache")}
+    log = subprocess.run(
+        [*cmd, "--workers", "2", "--no-cover"], env=env, capture_output=True, text=True, check=True
+    ).stderr
+    assert len(re.findall(r"started worker \d+ \(forkserver\)", log)) == 2
+    assert "narrate.audio.engine: loaded" not in log  # neither worker loaded a model itself
+    assert (tmp_path / "n.mp3").stat().st_size > 0
 
 
 def test_jobs_queued_ahead_are_handed_to_the_stream_that_asks_for_them(

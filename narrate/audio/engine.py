@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from pathlib import Path
 
 import numpy as np
 import onnxruntime
@@ -29,18 +31,25 @@ def _session_options(threads: int) -> onnxruntime.SessionOptions:
     return opts
 
 
-def load_voice(model: VoiceModel, onnx: str | None = None, threads: int = 1) -> PiperVoice:
+def load_voice(config: Path, onnx: str, threads: int = 1) -> PiperVoice:
     """A Piper voice with an ONNX Runtime session of `threads` intra-op threads (0 = all cores)."""
     try:
-        config = PiperConfig.from_dict(json.loads(model.config.read_text(encoding="utf-8")))
+        piper_config = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
         session = onnxruntime.InferenceSession(
-            onnx or str(model.onnx),
-            sess_options=_session_options(threads),
-            providers=["CPUExecutionProvider"],
+            onnx, sess_options=_session_options(threads), providers=["CPUExecutionProvider"]
         )
     except Exception as exc:
-        raise VoiceError(f"cannot load voice model {model.onnx}: {exc}") from exc
-    return PiperVoice(session=session, config=config)
+        raise VoiceError(f"cannot load voice model {onnx}: {exc}") from exc
+    return PiperVoice(session=session, config=piper_config)
+
+
+_INHERITED: dict[tuple[str, str], PiperVoice] = {}
+"""(file, model fingerprint) → a one-thread voice loaded before this process was forked."""
+
+
+def preload(config: Path, onnx: str, fingerprint: str) -> None:
+    """Load a voice for the processes this one will fork (narrate.audio.preloaded)."""
+    _INHERITED[onnx, fingerprint] = load_voice(config, onnx)
 
 
 class Engine:
@@ -53,7 +62,12 @@ class Engine:
     def voice(self, model: VoiceModel, onnx: str) -> PiperVoice:
         """The voice for a model file, loaded on first use."""
         if onnx not in self.voices:
-            self.voices[onnx] = load_voice(model, onnx, self.threads)
+            voice = _INHERITED.get((onnx, model.fingerprint)) if self.threads == 1 else None
+            if voice is None:
+                started = time.monotonic()
+                voice = load_voice(model.config, onnx, self.threads)
+                log.debug("loaded %s in %.2f s", onnx, time.monotonic() - started)
+            self.voices[onnx] = voice
         return self.voices[onnx]
 
     def render(self, job: Job) -> Clip:

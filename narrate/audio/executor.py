@@ -16,6 +16,7 @@ from typing import Protocol
 
 from narrate import workers as pool
 from narrate.audio.job import Job
+from narrate.audio.preloaded import environment as preloaded_environment
 from narrate.audio.voices import VoiceModel
 from narrate.errors import ConfigError, NarrateError, SynthesisError
 from narrate.models import Clip
@@ -84,8 +85,9 @@ class LocalExecutor:
         self.workers = workers or os.cpu_count() or 1
         self.timeout_s = timeout_s
         # Every worker of a run forks from one forkserver, started with the first pool: what it
-        # imports first (here Piper, and the caller's other stages) no worker imports again.
-        self.preload = ["narrate.audio.engine", *preload]
+        # imports (Piper, the first pool's voices, the caller's other stages) no worker loads
+        # again.
+        self.preload = ["narrate.audio.engine", "narrate.audio.preloaded", *preload]
         self._pool: pool.Pool | None = None
         self._lock = threading.Lock()
 
@@ -112,14 +114,16 @@ class LocalExecutor:
     def _started(self, voices: Voices) -> pool.Pool:
         with self._lock:  # a feed's prepare threads submit too
             if self._pool is None:
+                loads = list({onnx: (model, onnx) for model, onnx in voices}.values())
                 self._pool = pool.Pool(
                     init=worker_init,
-                    init_arg=list({onnx: (model, onnx) for model, onnx in voices}.values()),
+                    init_arg=loads,
                     work=worker_render,
                     processes=self.workers,
                     timeout_s=self.timeout_s,
                     memory_bytes=MEMORY_MB * 1024 * 1024,
                     preload=self.preload,
+                    forkserver_env=preloaded_environment(loads),
                     max_tasks=RENEW_AFTER,
                     renew_bytes=RENEW_MB * 1024 * 1024,
                 )
