@@ -48,5 +48,9 @@ class AudioError(NarrateError):
     """ffmpeg or tagging failed."""
 
 
+class ListenerGone(Exception):
+    """The reader of a streamed narration went away (a closed pipe or connection): no error."""
+
+
 class ConfigError(NarrateError):
     """A configuration, profile or lexicon file is invalid."""

@@ -376,7 +376,7 @@ def stream_article(
 ) -> Layout:
     """A URL, file or `-` spoken as MP3 into `sink` as it is synthesised (no tags or sidecars).
 
-    Raises encode.ListenerGone when the reader goes away.
+    Raises ListenerGone when the reader goes away.
     """
     load_bumpers(opts)
     with extraction_pool(opts) as extraction, _run_executor(opts, executor) as running:

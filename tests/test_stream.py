@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,9 +15,10 @@ import pytest
 
 from narrate.audio import encode, levels, voices
 from narrate.audio.cache import ClipCache
-from narrate.audio.encode import Encoder, ListenerGone
+from narrate.audio.encode import Encoder
 from narrate.audio.measure import decode, measure_file
 from narrate.audio.synthesize import synthesize
+from narrate.errors import ListenerGone
 from narrate.models import Chapter, Script, Segment, Sentence
 from tests.audio_helpers import RATE, decode_errors
 from tests.cli_run import SHORT, narrate
@@ -33,8 +35,11 @@ def short_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_streamed_narration_decodes_cleanly_and_lasts_as_long_as_the_file(
     short_file: Path, tmp_path: Path
 ) -> None:
-    done = narrate("-q", "article", str(SHORT), "-o", "-")
+    done = narrate("-vv", "article", str(SHORT), "-o", "-")
     assert done.returncode == 0, done.stderr.decode()
+    # Nothing started a thread before the extractor, so it forked from narrate itself, and
+    # trafilatura loaded beside the voice instead of after it in the forkserver.
+    assert re.search(r"started worker \d+ \(fork\)", done.stderr.decode())
     streamed = tmp_path / "streamed.mp3"
     streamed.write_bytes(done.stdout)
     assert done.stdout[:3] != b"ID3"  # frames from the first byte: no tag to wait for

@@ -13,7 +13,7 @@ import numpy as np
 
 from narrate.audio import ffmpeg
 from narrate.config import Settings
-from narrate.errors import AudioError
+from narrate.errors import AudioError, ListenerGone
 from narrate.models import Timeline
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,6 @@ FEED_LUFS = TARGET_LUFS_MONO - _ENCODER_GAIN_DB
 """What the signal fed to the encoder measures when the file decodes at the target."""
 TOLERANCE_LU = 0.7
 """A streamed file further than this from the target is encoded again with the gain corrected."""
-
-
-class ListenerGone(Exception):
-    """The reader of a streamed encoding went away (a closed pipe or connection)."""
 
 
 class Encoder:

@@ -19,6 +19,7 @@ from narrate.cli.flags import (
     state,
 )
 from narrate.cli.progress import bar as progress_bar
+from narrate.errors import ListenerGone
 from narrate.models import ROLES
 
 
@@ -109,8 +110,6 @@ def article(
 
 def _stream(source: str, opts: pipeline.Options, quiet: bool, html: bool) -> None:
     """`-o -`: MP3 to stdout as it is spoken; a reader that leaves ends the run quietly."""
-    from narrate.audio.encode import ListenerGone
-
     if html:
         raise click.UsageError("--html needs an output file, not -")
     sink = click.get_binary_stream("stdout")

@@ -191,7 +191,7 @@ class Live:
     def narrate(self, url: str, sink: BinaryIO, transcript: Transcript | None = None) -> Layout:
         """Speak url into sink as it is synthesised (call within place()); cues to transcript.
 
-        Raises encode.ListenerGone when the reader goes away: the sentences not yet begun are
+        Raises ListenerGone when the reader goes away: the sentences not yet begun are
         dropped. Every clip synthesised lands in the clip cache, so the next listener of the
         same article hears it at once.
         """

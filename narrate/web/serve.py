@@ -25,8 +25,7 @@ from typing import BinaryIO, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from narrate import pipeline
-from narrate.audio.encode import ListenerGone
-from narrate.errors import InputError, NarrateError
+from narrate.errors import InputError, ListenerGone, NarrateError
 from narrate.web import DEFAULT_PORT, HOST
 from narrate.web import live as narrations
 from narrate.web.live import Live, LiveLimits, Refused
