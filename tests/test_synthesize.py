@@ -246,6 +246,7 @@ def test_synthesis_workers_start_with_the_voice_their_forkserver_loaded(tmp_path
     ).stderr
     assert len(re.findall(r"started worker \d+ \(forkserver\)", log)) == 2
     assert "narrate.audio.engine: loaded" not in log  # neither worker loaded a model itself
+    assert ", 1 chapter, " in log  # and the summary counts in English
     assert (tmp_path / "n.mp3").stat().st_size > 0
 
 

@@ -98,8 +98,9 @@ def article(
         page.write_episode(page.PageInfo.of(episode.script, episode.audio, episode.duration_ms))
     if not flags.quiet:
         minutes, seconds = divmod(round(episode.duration_ms / 1000), 60)
+        chapters = f"{len(episode.chapters)} chapter" + "s" * (len(episode.chapters) != 1)
         click.echo(
-            f"Wrote {episode.audio} ({minutes}:{seconds:02d}, {len(episode.chapters)} chapters, "
+            f"Wrote {episode.audio} ({minutes}:{seconds:02d}, {chapters}, "
             f"{episode.loudness_lufs:.1f} LUFS) with {episode.transcript.name} and "
             f"{episode.chapters_json.name} in {time.monotonic() - started:.1f} s",
             err=True,
