@@ -8,7 +8,11 @@ OUT := out
 
 .PHONY: install browser demo test lint bench eval clean
 
+# pip compiles a wheel's modules as it installs them; an editable install's are compiled here
+# (only those changed since), so that runs import what users run even where the environment
+# says PYTHONDONTWRITEBYTECODE, as this project's machines do.
 install: $(STAMP)
+	$(BIN)/python -m compileall -q narrate
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
