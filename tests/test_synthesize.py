@@ -221,6 +221,9 @@ def test_a_voice_offered_to_a_forkserver_loads_in_it_and_in_no_other_process() -
     ]
     assert loaded == [f"('{model.onnx}', '{model.fingerprint}')\n", "\n"]
     assert preloaded.ENV not in os.environ
+    garbled = {**env, preloaded.ENV: '{"parent": 1'}  # the forkserver still starts, empty
+    run = subprocess.run(started_here, env=garbled, capture_output=True, check=True)
+    assert run.stdout == b"\n"
 
 
 def test_synthesis_workers_start_with_the_voice_their_forkserver_loaded(tmp_path: Path) -> None:

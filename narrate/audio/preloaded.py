@@ -29,14 +29,18 @@ def environment(voices: Sequence[tuple[VoiceModel, str]]) -> dict[str, str]:
 
 
 def _load(offered: str) -> None:
-    offer = json.loads(offered)
-    if offer["parent"] != os.getppid():  # inherited by something other than that forkserver
+    try:
+        offer = json.loads(offered)
+        parent, files = offer["parent"], [(Path(c), o, f) for c, o, f in offer["voices"]]
+    except (ValueError, KeyError, TypeError):  # not ours: a forkserver that fails serves no one
+        return
+    if parent != os.getppid():  # inherited by something other than that forkserver
         return
     from narrate.audio import engine
 
-    for config, onnx, fingerprint in offer["voices"]:
+    for config, onnx, fingerprint in files:
         try:
-            engine.preload(Path(config), onnx, fingerprint)
+            engine.preload(config, onnx, fingerprint)
         except NarrateError as exc:  # a worker loads it itself, and says what is wrong
             log.debug("voice not preloaded: %s", exc)
 
