@@ -37,6 +37,7 @@ from narrate.feed.items import (
     EPISODES,
     ItemOutcome,
     Prepared,
+    content_hash,
     options,
     prepare,
     process,
@@ -168,7 +169,7 @@ def _prepare_queued(
     encoder starts with, and that must not wait behind the sentences.
     """
     found = prepare(item, config, opts)
-    if found is None or unchanged(item, found[0], config):
+    if found is None or unchanged(item, content_hash(found[0]), config):
         return found
     if before is not None:
         wait([before])  # its sentences go first, whatever became of it

@@ -147,7 +147,7 @@ def process(
             return ItemOutcome(item.guid, item.title, "unchanged", "page not modified")
         script, etag, last_modified = found
         digest = content_hash(script)
-        if unchanged(item, script, config):
+        if unchanged(item, digest, config):
             status = "published" if item.status in ("published", "failed") else item.status
             db.update(
                 item.guid,
@@ -218,12 +218,10 @@ Prepared = tuple[Script, str | None, str | None] | None
 """An item's script and its page's ETag and Last-Modified; None when the page is unchanged."""
 
 
-def unchanged(item: Item, script: Script, config: BatchConfig) -> bool:
-    """Whether the item's episode already speaks this script, with all its files in place."""
+def unchanged(item: Item, digest: str, config: BatchConfig) -> bool:
+    """Whether the item's episode already speaks the script of that content_hash, files and all."""
     return (
-        item.audio is not None
-        and content_hash(script) == item.content_hash
-        and files_present(config.out, item)
+        item.audio is not None and digest == item.content_hash and files_present(config.out, item)
     )
 
 
