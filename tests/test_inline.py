@@ -74,7 +74,16 @@ def test_an_inline_quote_is_one_utterance_with_the_quote_voice_on_exactly_its_wo
     clip_cache: ClipCache,
 ) -> None:
     script = _article(PARAGRAPH)
-    profile = voices.load_profile()
+    # Without Piper's noise the two utterances compared below differ only by the quote's voice:
+    # with it, their median pitch alone differs by up to ±10% (this test failed 1 run in 8).
+    default = voices.load_profile()
+    profile = dataclasses.replace(
+        default,
+        deliveries={
+            r: dataclasses.replace(default.delivery(r), noise_scale=0.0, noise_w_scale=0.0)
+            for r in ROLES
+        },
+    )
     clips = synthesize(script, profile, cache=clip_cache)
     timeline = master.assemble(script, clips, profile.deliveries)
     cues = parse_vtt(transcript.render_vtt(timeline.cues))
