@@ -63,6 +63,10 @@ class DaskExecutor:
                         threads_per_worker=1,
                         processes=True,
                         dashboard_address="127.0.0.1:0",  # never a fixed port
+                        # narrate reports every failed sentence itself; what its workers would
+                        # add is a traceback when a heartbeat meets the scheduler's close
+                        # (dask/distributed#7105).
+                        silence_logs=logging.CRITICAL,
                     )
                 self._client = distributed.Client(
                     self._cluster or address, timeout=CONNECT_TIMEOUT_S, set_as_default=False
