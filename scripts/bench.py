@@ -225,7 +225,7 @@ def startup_rows(tmp: Path, rounds: int) -> list[Row]:
             f"{base:.2f} s",
             f"{audio:.0f} s of audio",
         ),
-        ("cold `narrate article` ÷ naive", f"{cold_ratio:.2f} ({cold:.2f} s)", "≤ 0.90"),
+        ("cold `narrate article` ÷ naive", f"{cold_ratio:.3f} ({cold:.2f} s)", "≤ 0.90"),
         (
             "unchanged re-narration ÷ cold",
             f"{ratio(warms):.3f} ({statistics.median(warms):.2f} s)",

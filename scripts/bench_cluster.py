@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import os
 import random
 import shutil
@@ -124,7 +125,11 @@ def audio_seconds(out: Path) -> float:
 def running_cluster(workers: int) -> distributed.LocalCluster:
     """Fresh worker processes on this machine, reached over TCP like remote ones."""
     cluster = distributed.LocalCluster(
-        n_workers=workers, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0"
+        n_workers=workers,
+        processes=True,
+        threads_per_worker=1,
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.CRITICAL,  # no traceback from a heartbeat racing the close (#7105)
     )
     with distributed.Client(cluster) as client:
         client.wait_for_workers(workers)
