@@ -51,9 +51,12 @@ class Assembler:
         *,
         intro: Bumper | None = None,
         outro: Bumper | None = None,
+        frame: int = 1,
     ):
         self._deliveries = deliveries
         self._intro, self._outro = intro, outro
+        self._frame = frame
+        """The intro and its gap take a whole number of these samples (see intro_length())."""
         self._places: list[tuple[int, Segment, int, Sentence]] = [
             (k, segment, j, sentence)
             for k, chapter in enumerate(script.chapters)
@@ -75,12 +78,11 @@ class Assembler:
         """The cue of the clip added last."""
         return self._cues[-1]
 
-    def add(self, clip: Clip) -> np.ndarray:
-        """The pause before the next sentence and its clip's samples, to append in order."""
-        k = len(self._cues)
-        if k >= len(self._places):
-            raise AudioError("more clips than the script has sentences; master the script spoken")
-        chapter, segment, j, sentence = self._places[k]
+    def add(self, clip: Clip, pause: int | None = None) -> np.ndarray:
+        """The pause before the next sentence and its clip's samples, to append in order.
+
+        `pause` (samples) replaces the roles' pause before it: where two encodes join.
+        """
         if self.rate is None:
             self.rate = clip.sample_rate
         elif clip.sample_rate != self.rate:
@@ -88,6 +90,20 @@ class Assembler:
                 f"clips have different sample rates ({self.rate}, {clip.sample_rate} Hz); "
                 "use voices with one sample rate for all roles"
             )
+        samples = _mono(clip)
+        head = np.zeros(0, np.float32)
+        if self._intro is not None and not self._cues:
+            head = self._bumper(self._intro, BUMPER_GAP_MS)
+            head = np.concatenate(
+                [head, np.zeros(intro_length(len(head), self._frame) - len(head))]
+            )
+            self.length = len(head)
+        gap = self.place(len(samples), clip.words, clip.join_ms, pause)
+        return np.concatenate([head, np.zeros(gap, np.float32), samples])
+
+    def pause(self) -> int:
+        """Samples of silence the roles put before the next clip."""
+        _, segment, j, _ = self._next()
         here = self._deliveries.get(segment.role, Delivery())
         if self._joined is not None:
             gap = self._joined
@@ -99,32 +115,33 @@ class Assembler:
             # Pauses meet rather than add up, and a segment break is never shorter than a
             # sentence break.
             gap = max(self._prev.pause_after_ms, here.pause_before_ms, here.sentence_pause_ms)
-        self._joined = clip.join_ms
-        self._prev = here
-        samples = _mono(clip)
-        head = np.zeros(0, np.float32)
-        if self._intro is not None and not self._cues:
-            head = self._bumper(self._intro, BUMPER_GAP_MS)
-            self.length = len(head)
-        pause = self._samples(gap)
-        start = self.length + pause
-        self.length = start + len(samples)
+        return self._samples(gap)
+
+    def place(
+        self,
+        length: int,
+        words: tuple[Word, ...] = (),
+        join_ms: int | None = None,
+        pause: int | None = None,
+    ) -> int:
+        """Place the next clip, of `length` samples, after `pause` (default: the roles');
+        the pause it got. add() does this for a clip it is given the samples of."""
+        chapter, segment, _, sentence = self._next()
+        gap = self.pause() if pause is None else pause
+        self._joined = join_ms
+        self._prev = self._deliveries.get(segment.role, Delivery())
+        start = self.length + gap
+        self.length = start + length
         self._starts.setdefault(chapter, start)
-        start_ms = start * 1000 / self.rate
-        words = tuple(
-            Word(w.text, round(start_ms + w.start_ms), round(start_ms + w.end_ms))
-            for w in clip.words
+        rate = self._rate()
+        start_ms = start * 1000 / rate
+        timed = tuple(
+            Word(w.text, round(start_ms + w.start_ms), round(start_ms + w.end_ms)) for w in words
         )
         self._cues.append(
-            Cue(
-                _ms(start, self.rate),
-                _ms(self.length, self.rate),
-                segment.role,
-                sentence.text,
-                words,
-            )
+            Cue(_ms(start, rate), _ms(self.length, rate), segment.role, sentence.text, timed)
         )
-        return np.concatenate([head, np.zeros(pause, np.float32), samples])
+        return gap
 
     def finish(self) -> tuple[np.ndarray, Layout]:
         """The closing silence, and where everything is in the whole."""
@@ -161,9 +178,18 @@ class Assembler:
             )
         return np.concatenate([bumper.samples, np.zeros(self._samples(gap_ms), np.float32)])
 
+    def _next(self) -> tuple[int, Segment, int, Sentence]:
+        if len(self._cues) >= len(self._places):
+            raise AudioError("more clips than the script has sentences; master the script spoken")
+        return self._places[len(self._cues)]
+
     def _samples(self, ms: int) -> int:
-        assert self.rate is not None
-        return round(max(ms, 0) * self.rate / 1000)
+        return round(max(ms, 0) * self._rate() / 1000)
+
+    def _rate(self) -> int:
+        if self.rate is None:
+            raise AudioError("the first clip sets the sample rate: add() it before place()")
+        return self.rate
 
 
 def assemble(
@@ -197,6 +223,23 @@ def assemble(
     tail, layout = assembler.finish()
     return Timeline(
         np.concatenate([*parts, tail]), layout.sample_rate, layout.chapters, layout.cues
+    )
+
+
+def intro_length(samples: int, frame: int) -> int:
+    """Samples an intro and its gap of `samples` take: rounded up to whole `frame`s, so that
+    an episode joined from parts (narrate.audio.parts) has every later time moved by as much
+    as the intro itself, the parts' frame boundaries where they were without it."""
+    return -(-samples // frame) * frame
+
+
+def at_rate(clip: Clip, rate: int) -> Clip:
+    """The clip, refused when it is not at the narration voice's rate."""
+    if clip.sample_rate == rate:
+        return clip
+    raise AudioError(
+        f"a clip is {clip.sample_rate} Hz but the narration voice {rate} Hz; "
+        "use voices with one sample rate for all roles"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, NamedTuple
 
@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 
 IN_PROCESS_MAX = 2
 """Up to this many sentences to synthesise and no executor given: skip starting workers."""
+
+
+Made = tuple[str, int | None]
+"""A clip's making: the key of the clip synthesised, and which part of it (None: all)."""
 
 
 class Slot(NamedTuple):
@@ -99,39 +103,74 @@ def stream(
             progress(done, total, "")
         return clip
 
+    def whole(key: str) -> Clip:
+        return (cache.get(key) if key in planner.cached else None) or made(key)
+
     try:
         if executor is not None:
             futures = {key: executor.submit(job) for key, job in jobs.items()}
-        left = collections.Counter(uses)
-        held: dict[str, Clip] = {}
-        """Clips used again later (a sentence's parts, a repeated sentence); no others are kept."""
-        split: dict[str, list[Clip]] = {}
-        for index, slot in plan:
-            key = slot.key
-            whole = held.get(key)
-            if whole is None:
-                whole = (cache.get(key) if key in planner.cached else None) or made(key)
-            left[key] -= 1
-            if left[key]:
-                held[key] = whole
-            else:
-                held.pop(key, None)
-            clip = whole
-            if slot.part is not None:
-                parts = split.get(key) or inline.split(whole, planner.parts[key])
-                split[key] = parts
-                clip = parts[slot.part]
-            elif slot.join_ms is not None:
-                clip = inline.joined(whole, slot.join_ms)
-            if not left[key]:
-                split.pop(key, None)
-            yield index, clip
+        yield from _clips(plan, planner, whole)
     finally:
         for key, future in futures.items():
             if not future.cancel() and future.done() and not future.exception():
                 cache.put(key, future.result())  # kept for the next try after a failure
         if own is not None:
             own.close()
+
+
+def slots(script: Script, profile: Profile, cache: ClipCache) -> list[tuple[Made, int | None]]:
+    """What each clip stream() yields is made of, in order, and the silence (ms) it runs on
+    into the next with (None: the roles' pause)."""
+    planner, plan = _plan(script, profile, cache)
+    out: list[tuple[Made, int | None]] = []
+    for _, slot in plan:
+        if slot.part is None:
+            out.append(((slot.key, None), slot.join_ms))
+        else:
+            last = slot.part == len(planner.parts[slot.key]) - 1
+            out.append(((slot.key, slot.part), None if last else 0))  # as inline.split() cuts
+    return out
+
+
+def cached(script: Script, profile: Profile, cache: ClipCache) -> Iterator[Clip]:
+    """The clips stream() yields, read from the cache alone (SynthesisError on a miss)."""
+    planner, plan = _plan(script, profile, cache)
+
+    def whole(key: str) -> Clip:
+        clip = cache.get(key)
+        if clip is None:
+            raise SynthesisError(f"clip {key} is no longer in the cache; narrate again")
+        return clip
+
+    return (clip for _, clip in _clips(plan, planner, whole))
+
+
+def _clips(
+    plan: list[tuple[int, Slot]], planner: _Planner, whole: Callable[[str], Clip]
+) -> Iterator[tuple[int, Clip]]:
+    """(segment index, Clip) of each slot, from `whole` clips: a sentence's parts cut, and
+    each clip held only while a later slot still uses it."""
+    left = collections.Counter(slot.key for _, slot in plan)
+    held: dict[str, Clip] = {}
+    """Clips used again later (a sentence's parts, a repeated sentence); no others are kept."""
+    split: dict[str, list[Clip]] = {}
+    for index, slot in plan:
+        key = slot.key
+        clip = held.get(key) or whole(key)
+        left[key] -= 1
+        if left[key]:
+            held[key] = clip
+        else:
+            held.pop(key, None)
+        if slot.part is not None:
+            parts = split.get(key) or inline.split(clip, planner.parts[key])
+            split[key] = parts
+            clip = parts[slot.part]
+        elif slot.join_ms is not None:
+            clip = inline.joined(clip, slot.join_ms)
+        if not left[key]:
+            split.pop(key, None)
+        yield index, clip
 
 
 def to_synthesise(script: Script, profile: Profile, cache: ClipCache | None = None) -> list[Job]:
