@@ -15,7 +15,7 @@ from narrate import replay
 from narrate.article import fetch
 from narrate.audio import voices
 from narrate.config import ExtractLimits, FetchLimits, Settings
-from narrate.errors import AudioError, InputError, NarrateError
+from narrate.errors import InputError, NarrateError
 from narrate.files import atomic_path, write_bytes_atomic, write_text_atomic
 from narrate.models import ROLES, Cue, Episode, Layout, Page, Progress, Script
 from narrate.outputs import artwork_path, check_output, default_output, extra_transcripts, sidecars
@@ -262,36 +262,29 @@ def speak(
     bumpers: Bumpers = (None, None),
     on_cue: Callable[[Cue], None] | None = None,
 ) -> tuple[Layout, float]:
-    """Synthesise, assemble and encode at once: each clip is encoded as soon as it is spoken.
-
-    The gain comes from the voices' measured levels, so nothing waits for the whole signal;
-    `dest` is a file (re-encoded in the rare case the loudness misses) or a stream.
+    """Synthesise, assemble and encode at once, each clip as soon as it is spoken, at the gain
+    the voices' levels predict: into a stream, or a file of parts (narrate.audio.parts).
     Returns where everything is, and the loudness (LUFS) the audio will decode at.
     """
-    from narrate.audio import bumper, encode, levels, master, synthesize
+    from narrate.audio import bumper, encode, levels, master, parts, synthesize
     from narrate.audio.cache import ClipCache
     from narrate.audio.job import model_for
 
     cache = ClipCache()
     gain = levels.gain_db(script, levels.levels(profile, cache, executor))
     rate = model_for(profile.delivery("narration")).sample_rate
-    # The intro and outro come at the target level: brought under the gain the speech gets.
-    intro, outro = (
-        bumper.at_gain(b, -gain + encode.FEED_LUFS - encode.TARGET_LUFS_MONO) for b in bumpers
-    )
     deliveries = {role: profile.delivery(role) for role in ROLES}
+    clips = synthesize.stream(
+        script, profile, workers=opts.workers, progress=progress, cache=cache, executor=executor
+    )
+    checked = (master.at_rate(clip, rate) for _, clip in clips)
+    if isinstance(dest, Path):
+        return parts.write(script, profile, checked, dest, cache, gain, opts.bitrate, bumpers)
+    intro, outro = bumper.at_level(bumpers, gain)
     assembler = master.Assembler(script, deliveries, intro=intro, outro=outro)
-    encoder = encode.Encoder(rate, gain, dest, bitrate=opts.bitrate, spool=isinstance(dest, Path))
+    encoder = encode.Encoder(rate, gain, dest, bitrate=opts.bitrate)
     try:
-        clips = synthesize.stream(
-            script, profile, workers=opts.workers, progress=progress, cache=cache, executor=executor
-        )
-        for _, clip in clips:
-            if clip.sample_rate != rate:
-                raise AudioError(
-                    f"a clip is {clip.sample_rate} Hz but the narration voice {rate} Hz; "
-                    "use voices with one sample rate for all roles"
-                )
+        for clip in checked:
             encoder.write(assembler.add(clip))
             if on_cue is not None:
                 on_cue(assembler.last)

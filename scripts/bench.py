@@ -397,8 +397,8 @@ def loudness_rows(tmp: Path, pages: Sequence[Path]) -> list[Row]:
             if "encoding again" in record.getMessage():
                 misses.append(record.getMessage())
 
-    logging.getLogger("narrate.audio.encode").addHandler(Count())
-    logging.getLogger("narrate.audio.encode").setLevel(logging.INFO)
+    logging.getLogger("narrate.audio.parts").addHandler(Count())
+    logging.getLogger("narrate.audio.parts").setLevel(logging.INFO)
     os.environ["NARRATE_CACHE_DIR"] = str(tmp / "corpus-cache")
     measured = []
     for page in pages:

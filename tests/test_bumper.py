@@ -240,9 +240,11 @@ def test_intro_and_outro_shift_id3_json_chapters_and_vtt_exactly(tmp_path: Path)
     )
     assert run.returncode == 0, run.stderr
     cache = ClipCache(Path(os.environ["NARRATE_CACHE_DIR"]))
-    shift = load_bumper(intro, RATE, cache=cache).duration_ms + master.BUMPER_GAP_MS
+    # The intro and its gap take whole MP3 frames in a file: the file is joined from parts.
+    took = len(load_bumper(intro, RATE, cache=cache).samples) + master.BUMPER_GAP_MS * RATE // 1000
+    shift = round(master.intro_length(took, encode.frame_samples(RATE)) * 1000 / RATE)
     tail = load_bumper(outro, RATE, cache=cache, kind="outro").duration_ms
-    assert abs(shift - 1734) <= 5 and abs(tail - 800) <= 1
+    assert abs(shift - 1734) <= 26 and abs(tail - 800) <= 1
 
     def near(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> bool:
         return len(a) == len(b) and all(

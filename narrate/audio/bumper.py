@@ -51,6 +51,14 @@ class Bumper:
         return round(len(self.samples) * 1000 / self.sample_rate)
 
 
+def at_level(
+    bumpers: tuple[Bumper | None, Bumper | None], gain_db: float
+) -> tuple[Bumper | None, Bumper | None]:
+    """The intro and outro at the target level: brought under the gain the speech gets."""
+    under = -gain_db + encode.FEED_LUFS - encode.TARGET_LUFS_MONO
+    return at_gain(bumpers[0], under), at_gain(bumpers[1], under)
+
+
 def at_gain(bumper: Bumper | None, gain_db: float) -> Bumper | None:
     """The bumper `gain_db` louder (or None for none)."""
     if bumper is None:

@@ -126,6 +126,7 @@ class ClipCache:
         self.bumpers = self.root / "bumpers"
         self.scripts = self.root / "scripts"
         self.episodes = self.root / "episodes"
+        self.parts = self.root / "parts"
 
     def path(self, key: str) -> Path:
         """Where the clip of `key` lives."""
@@ -228,4 +229,5 @@ class ClipCache:
 
     def _derived(self) -> tuple[Path, ...]:
         # mastered/: whole-signal encodings kept by narrate before it encoded as it spoke.
-        return (self.models, self.bumpers, self.root / "mastered", self.scripts, self.episodes)
+        folders = (self.models, self.bumpers, self.root / "mastered", self.scripts, self.episodes)
+        return (*folders, self.parts)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,56 +43,54 @@ _STREAM_EXTRA = 1470
 FEED_LUFS = TARGET_LUFS_MONO - _ENCODER_GAIN_DB
 """What the signal fed to the encoder measures when the file decodes at the target."""
 TOLERANCE_LU = 0.7
-"""A streamed file further than this from the target is encoded again with the gain corrected."""
+"""A file further than this from the target is encoded again with the gain corrected."""
+_BLOCK = "lavfi.r128.M="
+"""How ffmpeg's ametadata prints a momentary loudness."""
+_LAME_AROUND = 1152
+"""Samples LAME adds to its input at the least: its 576-sample delay, and as much padding."""
 
 
 class Encoder:
     """One ffmpeg turning float32 PCM, fed clip by clip, into MP3 at a gain known up front.
 
     `dest` is a file path or an open binary stream (stdout, a socket's file) ffmpeg writes to
-    as it goes. With `spool`, the PCM is also kept in a temporary file, so that a file whose
-    measured loudness misses the target can be encoded again without the signal in memory.
+    as it goes. A file's momentary loudness every 100 ms is kept too (`blocks`), so that the
+    loudness of files joined into one (join()) is known without decoding them.
     """
 
     def __init__(
-        self,
-        rate: int,
-        gain_db: float,
-        dest: Path | BinaryIO,
-        *,
-        bitrate: str = Settings.bitrate,
-        spool: bool = False,
+        self, rate: int, gain_db: float, dest: Path | BinaryIO, *, bitrate: str = Settings.bitrate
     ):
         self.rate = rate
         self.gain_db = gain_db
         self.bitrate = bitrate
         self.dest = dest
         self.samples = 0
+        self.blocks: list[float] = []
+        """A file's momentary loudness (LUFS) every 100 ms, once closed."""
         # Closed by close() or abort(): it lives as long as the encoding.
-        self._spool = tempfile.NamedTemporaryFile(prefix="narrate-pcm-") if spool else None  # noqa: SIM115
-        self._proc = self._start("pipe:0", gain_db)
+        self._meter = (
+            tempfile.NamedTemporaryFile(prefix="narrate-m-") if isinstance(dest, Path) else None  # noqa: SIM115
+        )
+        self._proc = self._start()
         self._closed = False
 
-    def _start(self, source: str, gain_db: float) -> ffmpeg.Running:
+    def _start(self) -> ffmpeg.Running:
+        meter = "ebur128=framelog=quiet"
+        if self._meter is not None:
+            printed = f"ametadata=mode=print:key=lavfi.r128.M:file={_filter_path(self._meter.name)}"
+            meter += f":metadata=1,{printed}"
+        args = [*_pcm_input(self.rate), "-af", f"{_limiter(self.gain_db)},{meter}"]
         out = f"file:{self.dest}" if isinstance(self.dest, Path) else "pipe:1"
-        args = [
-            *_pcm_input(self.rate, source),
-            "-af",
-            f"{_limiter(gain_db)},ebur128=framelog=quiet",
-        ]
         args += [*_mp3(self.bitrate), "-flush_packets", "1", "-f", "mp3", "-y", out]
-        stdout = None if isinstance(self.dest, Path) else self.dest
-        return ffmpeg.start(args, stdout=stdout)
+        return ffmpeg.start(args, stdout=None if isinstance(self.dest, Path) else self.dest)
 
     def write(self, samples: np.ndarray) -> None:
         """Encode the next samples; ListenerGone when a stream's reader has gone."""
         if not len(samples):
             return
-        data = _pcm(samples)
-        if self._spool is not None:
-            self._spool.write(data)
         try:
-            self._proc.stdin.write(data)
+            self._proc.stdin.write(_pcm(samples))
         except (BrokenPipeError, ConnectionResetError) as exc:
             if isinstance(self.dest, Path):
                 raise AudioError(f"the encoder stopped: {self._proc.why()}") from exc
@@ -112,17 +112,12 @@ class Encoder:
             if isinstance(self.dest, Path):
                 raise
             raise ListenerGone() from None  # a reader that left as the last bytes went out
+        if self._meter is not None:
+            text = Path(self._meter.name).read_text(encoding="utf-8")
+            self._meter.close()
+            self.blocks = [float(line[13:]) for line in text.splitlines() if line[:13] == _BLOCK]
         loudness = _integrated(stderr) + _ENCODER_GAIN_DB
-        miss = TARGET_LUFS_MONO - loudness
-        if self._spool is not None and abs(miss) > TOLERANCE_LU and loudness > _SILENCE_LUFS:
-            log.info("loudness %.1f LUFS misses the target: encoding again", loudness)
-            self._spool.flush()
-            self.gain_db = min(self.gain_db + miss, _MAX_GAIN_DB)
-            again = self._start(f"file:{self._spool.name}", self.gain_db)
-            loudness = _integrated(again.finish()) + _ENCODER_GAIN_DB
         log.debug("gain %+.2f dB → %.1f LUFS", self.gain_db, loudness)
-        if self._spool is not None:
-            self._spool.close()
         return loudness
 
     def abort(self) -> None:
@@ -130,8 +125,56 @@ class Encoder:
         if not self._closed:
             self._closed = True
             self._proc.kill()
-            if self._spool is not None:
-                self._spool.close()
+        if self._meter is not None:
+            self._meter.close()
+
+
+def frames_end(samples: int, rate: int) -> int:
+    """Where the MP3 frames of `samples` end: where a second encode joined after it starts."""
+    frame = frame_samples(rate)
+    return -(-(samples + _LAME_AROUND) // frame) * frame
+
+
+def join_lead(pause: int, rate: int) -> int:
+    """Silence to end a head with for a tail joined after it to start `pause` samples later,
+    give or take half a frame; negative when the pause is too short to hold a join."""
+    return pause - _LAME_AROUND - frame_samples(rate) // 2
+
+
+def frame_samples(rate: int) -> int:
+    """Samples in one MP3 frame at a sample rate."""
+    return 1152 if rate >= 32000 else 576  # MPEG-1's rates, else MPEG-2 and 2.5
+
+
+def join(files: Sequence[Path], dest: Path) -> None:
+    """MP3 files, each encoded to start where the one before it ends (frames_end()), as one:
+    their frames follow one another, and ffmpeg writes the header of the whole (the first's
+    delay, the last's padding)."""
+    if len(files) == 1:
+        shutil.copyfile(files[0], dest)
+        return
+    listed = dest.with_name(f"{dest.name}.parts")
+    # The concat demuxer's own quoting: a ' ends the quote, is written escaped, and opens again.
+    quoted = (str(path.resolve()).replace("'", "'\\''") for path in files)
+    listed.write_text("".join(f"file '{path}'\n" for path in quoted), encoding="utf-8")
+    try:
+        copy = ["-c", "copy", "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3"]
+        ffmpeg.run(
+            ["-f", "concat", "-safe", "0", "-i", f"file:{listed}", *copy, "-y", f"file:{dest}"]
+        )
+    finally:
+        listed.unlink(missing_ok=True)
+
+
+def integrated(blocks: Sequence[float]) -> float:
+    """The integrated loudness (LUFS), as they decode, of files whose momentary loudness every
+    100 ms was `blocks` (BS.1770's gating, on the 400 ms blocks those values are)."""
+    power = 10 ** ((np.asarray(blocks, dtype=float) + 0.691) / 10)
+    audible = power[power > 10 ** ((_SILENCE_LUFS + 0.691) / 10)]
+    if not len(audible):
+        return -math.inf
+    gated = audible[audible > audible.mean() / 10]  # −10 LU under the audible blocks' mean
+    return -0.691 + 10 * math.log10(gated.mean()) + _ENCODER_GAIN_DB
 
 
 def encode(
@@ -170,6 +213,11 @@ def _pcm(samples: np.ndarray) -> bytes:
     return np.ascontiguousarray(samples, dtype="<f4").tobytes()
 
 
+def _filter_path(path: str) -> str:
+    """A path as a filter graph option value: its special characters escaped."""
+    return path.replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'")
+
+
 def _pcm_input(rate: int, source: str = "pipe:0") -> list[str]:
     return ["-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", source]
 
@@ -198,6 +246,15 @@ def _limiter(gain_db: float) -> str:
         f"volume={gain_db:.3f}dB,"
         f"alimiter=limit={limit:.5f}:attack=5:release=50:level=false:latency=true"
     )
+
+
+def corrected(gain_db: float, loudness: float) -> float | None:
+    """The gain that brings a file encoded at `gain_db` and measured at `loudness` to the
+    target; None when it is near enough (or silent)."""
+    miss = TARGET_LUFS_MONO - loudness
+    if abs(miss) <= TOLERANCE_LU or not loudness > _SILENCE_LUFS:
+        return None
+    return min(gain_db + miss, _MAX_GAIN_DB)
 
 
 def gain_to(lufs: float, limiter_loss: float) -> float:
