@@ -69,7 +69,7 @@ def test_two_encodes_joined_decode_to_the_first_ending_on_its_frames_then_the_se
         encoder.write(signal)
         encoder.close(np.zeros(0, np.float32))
         files.append(tmp_path / f"{name}.mp3")
-    encode.join(files, tmp_path / "joined.mp3")
+    encode.join([(file, 0) for file in files], tmp_path / "joined.mp3")
     assert decode_errors(tmp_path / "joined.mp3") == ""
     audio = decode(tmp_path / "joined.mp3")
     start = encode.frames_end(len(first), RATE)
@@ -104,12 +104,13 @@ def test_a_file_of_parts_lasts_as_its_layout_with_each_chapter_where_it_says(
 
 def test_an_edit_encodes_only_its_chapter_again(clip_cache: ClipCache, tmp_path: Path) -> None:
     _write(_script(), clip_cache, tmp_path / "first.mp3")
-    made = {p.name: p.stat().st_mtime_ns for p in clip_cache.parts.glob("*.mp3")}
+    # Kept parts are written atomically, by a rename: one left alone keeps its inode.
+    made = {p.name: p.stat().st_ino for p in clip_cache.parts.glob("*.part")}
     assert len(made) == 3  # one per chapter
     edited = list(CHAPTERS)
     edited[1] = ("Schools", ("Three schools will close.", "Parents were told on Friday."))
     layout, _ = _write(_script(tuple(edited)), clip_cache, tmp_path / "edited.mp3")
-    now = {p.name: p.stat().st_mtime_ns for p in clip_cache.parts.glob("*.mp3")}
+    now = {p.name: p.stat().st_ino for p in clip_cache.parts.glob("*.part")}
     assert len(now) == 4 and {k: now[k] for k in made} == made  # two used as they were
     audio = decode(tmp_path / "edited.mp3")
     assert 0 <= len(audio) - layout.length <= _UNTRIMMED

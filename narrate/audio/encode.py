@@ -146,22 +146,24 @@ def frame_samples(rate: int) -> int:
     return 1152 if rate >= 32000 else 576  # MPEG-1's rates, else MPEG-2 and 2.5
 
 
-def join(files: Sequence[Path], dest: Path) -> None:
-    """MP3 files, each encoded to start where the one before it ends (frames_end()), as one:
-    their frames follow one another, and ffmpeg writes the header of the whole (the first's
-    delay, the last's padding)."""
-    if len(files) == 1:
-        shutil.copyfile(files[0], dest)
+def join(sources: Sequence[tuple[Path, int]], dest: Path) -> None:
+    """MP3s, each at a byte offset of a file and encoded to start where the one before it ends
+    (frames_end()), as one: their frames follow one another, and ffmpeg writes the header of
+    the whole (the first's delay, the last's padding)."""
+    if len(sources) == 1:
+        path, offset = sources[0]
+        with path.open("rb") as source, dest.open("wb") as out:
+            source.seek(offset)
+            shutil.copyfileobj(source, out)
         return
     listed = dest.with_name(f"{dest.name}.parts")
+    urls = (f"subfile,,start,{offset},end,0,,:{path.resolve()}" for path, offset in sources)
     # The concat demuxer's own quoting: a ' ends the quote, is written escaped, and opens again.
-    quoted = (str(path.resolve()).replace("'", "'\\''") for path in files)
-    listed.write_text("".join(f"file '{path}'\n" for path in quoted), encoding="utf-8")
+    listed.write_text("".join(f"file '{_quoted(url)}'\n" for url in urls), encoding="utf-8")
     try:
         copy = ["-c", "copy", "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3"]
-        ffmpeg.run(
-            ["-f", "concat", "-safe", "0", "-i", f"file:{listed}", *copy, "-y", f"file:{dest}"]
-        )
+        concat = ["-protocol_whitelist", "file,subfile", "-f", "concat", "-safe", "0"]
+        ffmpeg.run([*concat, "-i", f"file:{listed}", *copy, "-y", f"file:{dest}"])
     finally:
         listed.unlink(missing_ok=True)
 
@@ -211,6 +213,10 @@ def encode(
 
 def _pcm(samples: np.ndarray) -> bytes:
     return np.ascontiguousarray(samples, dtype="<f4").tobytes()
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "'\\''")
 
 
 def _filter_path(path: str) -> str:

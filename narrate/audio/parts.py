@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,6 @@ from narrate.audio.master import Assembler
 from narrate.audio.synthesize import Made
 from narrate.audio.voices import Profile
 from narrate.errors import AudioError
-from narrate.files import write_text_atomic
 from narrate.models import ROLES, Clip, Delivery, Layout, Role, Script
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,10 @@ class Span:
 
 @dataclass(frozen=True)
 class Part:
-    """One encoded part."""
+    """One encoded part: an MP3 at a byte offset of a file of the cache (after its header)."""
 
-    mp3: Path
+    file: Path
+    offset: int
     samples: int
     """Samples it was encoded from: the next part starts at encode.frames_end() of them."""
     blocks: tuple[float, ...]
@@ -145,7 +146,7 @@ def write(
         log.info("loudness %.1f LUFS misses the target: encoding again", lufs)
         gain = rounded(corrected)
         clips = synthesize.cached(script, profile, cache)
-    encode.join([part.mp3 for part in kept], dest)
+    encode.join([(part.file, part.offset) for part in kept], dest)
     log.info("audio finished %.2f s after the last clip", time.monotonic() - last)
     return layout, lufs
 
@@ -208,21 +209,17 @@ def _ended(encoder: Encoder | None, span: Span, cache: ClipCache, placed: int) -
     it were placed, its lead not counted."""
     if encoder is not None:
         assert isinstance(encoder.dest, Path)
-        lead = np.zeros(span.lead or 0, np.float32)
-        encoder.close(lead)
-        mp3 = cache.parts / f"{span.key}.mp3"
-        encoder.dest.replace(mp3)
-        part = Part(mp3, encoder.samples, tuple(encoder.blocks))
-        write_text_atomic(
-            cache.parts / f"{span.key}.json",
-            json.dumps({"samples": part.samples, "blocks": part.blocks}),
+        encoder.close(np.zeros(span.lead or 0, np.float32))
+        header = {"samples": encoder.samples, "blocks": encoder.blocks}
+        try:
+            cache.keep(_path(cache, span.key), header, encoder.dest.read_bytes(), KEEP)
+        finally:
+            encoder.dest.unlink(missing_ok=True)
+    part = _kept(cache, span.key)
+    if part is None:
+        raise AudioError(
+            f"the part {span.key} is not in {cache.parts} as it was used; narrate again"
         )
-        _forget_old(cache)
-    else:
-        found = _kept(cache, span.key)
-        if found is None:
-            raise AudioError(f"part {span.key} left the cache as it was used; narrate again")
-        part = found
     if part.samples != placed + (span.lead or 0):
         raise AudioError(
             f"part {span.key} holds {part.samples} samples where its clips take "
@@ -232,27 +229,17 @@ def _ended(encoder: Encoder | None, span: Span, cache: ClipCache, placed: int) -
 
 
 def _kept(cache: ClipCache, key: str) -> Part | None:
-    mp3, told = cache.parts / f"{key}.mp3", cache.parts / f"{key}.json"
-    try:
-        fields = json.loads(told.read_text(encoding="utf-8"))
-        part = Part(mp3, int(fields["samples"]), tuple(float(b) for b in fields["blocks"]))
-        if not mp3.is_file():
-            return None
-        os.utime(told)  # recently used parts are the last dropped
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return part
+    path = _path(cache, key)
+
+    def read(header: dict[str, Any], mp3: bytes) -> Part:
+        blocks = tuple(float(b) for b in header["blocks"])
+        return Part(path, path.stat().st_size - len(mp3), int(header["samples"]), blocks)
+
+    return cache.load(path, read)
 
 
-def _forget_old(cache: ClipCache) -> None:
-    """Drop the least recently used parts beyond KEEP."""
-    try:
-        told = sorted(cache.parts.glob("*.json"), key=lambda p: p.stat().st_mtime)
-        for old in told[:-KEEP]:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".mp3").unlink(missing_ok=True)
-    except OSError as exc:
-        log.warning("cannot prune the kept parts in %s: %s", cache.parts, exc)
+def _path(cache: ClipCache, key: str) -> Path:
+    return cache.parts / f"{key}.part"
 
 
 def _digest(audio: Bumper | np.ndarray | None) -> str | None:
